@@ -1,0 +1,47 @@
+package dev.workloadidentity.spring.autoconfigure.health;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.azure.identity.WorkloadIdentityCredential;
+import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityAutoConfiguration;
+import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityProperties;
+import dev.workloadidentity.spring.autoconfigure.WorkloadIdentitySettings;
+import dev.workloadidentity.spring.health.WorkloadIdentityHealthIndicator;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Registers the {@code workloadIdentity} health contributor, switched by
+ * {@code management.health.workload-identity.enabled}.
+ */
+@AutoConfiguration(after = WorkloadIdentityAutoConfiguration.class)
+@ConditionalOnClass(HealthIndicator.class)
+@ConditionalOnBean(WorkloadIdentitySettings.class)
+@ConditionalOnSingleCandidate(WorkloadIdentityCredential.class)
+@ConditionalOnEnabledHealthIndicator("workload-identity")
+public final class WorkloadIdentityHealthContributorAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean(name = "workloadIdentityHealthIndicator")
+    WorkloadIdentityHealthIndicator workloadIdentityHealthIndicator(WorkloadIdentityCredential credential,
+            WorkloadIdentitySettings settings, WorkloadIdentityProperties properties) {
+        String scope = properties.getHealth().getScope();
+        Map<String, Object> identity = new LinkedHashMap<>();
+        identity.put("clientId", settings.clientId());
+        identity.put("tenantId", settings.tenantId());
+        identity.put("authorityHost", settings.authorityHost());
+        identity.put("tokenFile", settings.tokenFile().toString());
+        return new WorkloadIdentityHealthIndicator(credential,
+                (scope != null) ? scope : settings.resourceManagerScope(), properties.getHealth().getTimeout(),
+                identity);
+    }
+
+}

@@ -1,0 +1,110 @@
+package dev.workloadidentity.spring.health;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import com.azure.core.credential.AccessToken;
+import com.azure.core.credential.TokenCredential;
+import com.azure.core.credential.TokenRequestContext;
+import dev.workloadidentity.spring.diagnostics.TokenFailure;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+
+/**
+ * Reports whether the workload identity can get an access token: UP with the token's expiry, DOWN with the reason.
+ * <p>
+ * Each check asks the credential, which answers from its token cache until the token is close to expiry, so
+ * repeated checks cost no Entra traffic. The request is a CAE one, as Azure SDK clients make, so it shares their
+ * cache entry when the scope is theirs. Concurrent checks join the one request in flight instead of starting
+ * their own, and no check waits longer than the timeout: a silent token endpoint makes the check DOWN, while the
+ * request carries on in the background and later checks join it.
+ * <p>
+ * Details never include a token.
+ */
+public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator implements AutoCloseable {
+
+    private final TokenCredential credential;
+
+    private final TokenRequestContext request;
+
+    private final Duration timeout;
+
+    private final Map<String, Object> identity;
+
+    private final ExecutorService executor = Executors.newSingleThreadExecutor((task) -> {
+        Thread thread = new Thread(task, "workload-identity-health");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private @Nullable CompletableFuture<AccessToken> inFlight;
+
+    /**
+     * Creates an indicator.
+     * @param credential the credential to check
+     * @param scope the scope of the token to acquire, e.g. {@code https://management.azure.com/.default}
+     * @param timeout longest time a check waits for the token
+     * @param identity what to report about the identity (client ID, tenant, token file...); never secrets
+     */
+    public WorkloadIdentityHealthIndicator(TokenCredential credential, String scope, Duration timeout,
+            Map<String, Object> identity) {
+        super("Workload identity health check failed");
+        this.credential = credential;
+        this.request = new TokenRequestContext().addScopes(scope).setCaeEnabled(true);
+        this.timeout = timeout;
+        this.identity = Map.copyOf(identity);
+    }
+
+    @Override
+    protected void doHealthCheck(Health.Builder builder) {
+        builder.withDetails(this.identity).withDetail("scope", this.request.getScopes().get(0));
+        try {
+            AccessToken token = acquire().get(this.timeout.toMillis(), TimeUnit.MILLISECONDS);
+            builder.up().withDetail("accessTokenExpiresAt", token.getExpiresAt().toInstant().toString());
+        }
+        catch (TimeoutException ex) {
+            builder.down().withDetail("reason", "No access token within " + this.timeout.toMillis()
+                    + " ms; the token endpoint is slow or unreachable. The request goes on in the background.");
+        }
+        catch (ExecutionException ex) {
+            TokenFailure failure = TokenFailure.of(ex.getCause());
+            builder.down().withDetail("reason", failure.reason());
+            addIfPresent(builder, "error", failure.error());
+            addIfPresent(builder, "httpStatus", failure.httpStatus());
+            addIfPresent(builder, "correlationId", failure.correlationId());
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            builder.unknown().withDetail("reason", "Interrupted while waiting for an access token.");
+        }
+    }
+
+    /** Joins the request in flight, or starts one. */
+    private synchronized CompletableFuture<AccessToken> acquire() {
+        if (this.inFlight == null || this.inFlight.isDone()) {
+            this.inFlight = CompletableFuture.supplyAsync(() -> this.credential.getTokenSync(this.request),
+                    this.executor);
+        }
+        return this.inFlight;
+    }
+
+    private static void addIfPresent(Health.Builder builder, String key, @Nullable Object value) {
+        if (value != null) {
+            builder.withDetail(key, value);
+        }
+    }
+
+    @Override
+    public void close() {
+        this.executor.shutdownNow();
+    }
+
+}
