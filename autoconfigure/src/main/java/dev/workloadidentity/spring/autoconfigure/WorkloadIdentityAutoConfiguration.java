@@ -20,6 +20,10 @@ import org.springframework.core.env.Environment;
  * own (no connection string, key, SAS, per-service credential or {@code token-credential-bean-name}) uses this
  * instance, and with it one token cache, instead of a {@code DefaultAzureCredential} chain that could fall through
  * to a node or cluster identity.
+ * <p>
+ * A user's own {@code springCloudAzureDefaultCredential} or {@link WorkloadIdentityCredential} bean replaces this
+ * one. Other {@link TokenCredential} beans do not: they are typically meant for one client (through
+ * {@code token-credential-bean-name}), and every other client should keep the pod's identity.
  */
 @AutoConfiguration(beforeName = WorkloadIdentityAutoConfiguration.SPRING_CLOUD_AZURE_CREDENTIAL_AUTO_CONFIGURATION)
 @ConditionalOnWorkloadIdentity
@@ -40,7 +44,7 @@ public final class WorkloadIdentityAutoConfiguration {
     }
 
     @Bean(name = { SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL, "workloadIdentityCredential" })
-    @ConditionalOnMissingBean(value = TokenCredential.class, name = SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL)
+    @ConditionalOnMissingBean(value = WorkloadIdentityCredential.class, name = SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL)
     WorkloadIdentityCredential workloadIdentityCredential(WorkloadIdentitySettings settings,
             ObjectProvider<WorkloadIdentityCredentialBuilderCustomizer> customizers) {
         WorkloadIdentityCredentialBuilder builder = new WorkloadIdentityCredentialBuilder();

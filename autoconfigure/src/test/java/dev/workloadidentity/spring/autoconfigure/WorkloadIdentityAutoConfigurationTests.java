@@ -159,11 +159,20 @@ class WorkloadIdentityAutoConfigurationTests {
     }
 
     @Test
-    void credentialBacksOffWhenUserDefinesOne() {
-        onAksPod().withUserConfiguration(UserCredentialConfiguration.class).run((context) -> {
-            assertThat(context).hasSingleBean(TokenCredential.class);
-            assertThat(context).doesNotHaveBean(WorkloadIdentityCredential.class);
+    void credentialBacksOffWhenUserDefinesAWorkloadIdentityCredential() {
+        onAksPod().withUserConfiguration(UserWorkloadIdentityCredentialConfiguration.class).run((context) -> {
+            assertThat(context).hasSingleBean(WorkloadIdentityCredential.class);
             assertThat(context.getBean(TokenCredential.class)).isSameAs(context.getBean("myCredential"));
+            assertThat(context).doesNotHaveBean("springCloudAzureDefaultCredential");
+        });
+    }
+
+    @Test
+    void credentialStaysWhenUserDefinesAnotherCredentialForOneClient() {
+        onAksPod().withUserConfiguration(UserCredentialConfiguration.class).run((context) -> {
+            assertThat(context).hasSingleBean(WorkloadIdentityCredential.class);
+            assertThat(context.getBeansOfType(TokenCredential.class)).containsOnlyKeys("myCredential",
+                    "springCloudAzureDefaultCredential");
         });
     }
 
@@ -284,6 +293,19 @@ class WorkloadIdentityAutoConfigurationTests {
         @Bean
         TokenCredential myCredential() {
             return new StaticCredential();
+        }
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserWorkloadIdentityCredentialConfiguration {
+
+        @Bean
+        WorkloadIdentityCredential myCredential() {
+            return new WorkloadIdentityCredentialBuilder().clientId(CLIENT_ID)
+                .tenantId(TENANT_ID)
+                .tokenFilePath("/var/run/secrets/azure/tokens/azure-identity-token")
+                .build();
         }
 
     }

@@ -1,0 +1,179 @@
+package dev.workloadidentity.spring.autoconfigure.azure;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import com.azure.core.credential.AccessToken;
+import com.azure.core.credential.TokenCredential;
+import com.azure.core.credential.TokenRequestContext;
+import com.azure.identity.ClientSecretCredential;
+import com.azure.identity.DefaultAzureCredential;
+import com.azure.identity.WorkloadIdentityCredential;
+import com.azure.messaging.servicebus.ServiceBusClientBuilder;
+import com.azure.security.keyvault.secrets.SecretClientBuilder;
+import com.azure.spring.cloud.autoconfigure.implementation.context.AzureContextUtils;
+import com.azure.spring.cloud.autoconfigure.implementation.context.AzureGlobalPropertiesAutoConfiguration;
+import com.azure.spring.cloud.autoconfigure.implementation.context.AzureTokenCredentialAutoConfiguration;
+import com.azure.spring.cloud.autoconfigure.implementation.keyvault.secrets.AzureKeyVaultSecretAutoConfiguration;
+import com.azure.spring.cloud.autoconfigure.implementation.servicebus.AzureServiceBusAutoConfiguration;
+import com.azure.spring.cloud.autoconfigure.implementation.storage.blob.AzureStorageBlobAutoConfiguration;
+import com.azure.storage.blob.BlobServiceClientBuilder;
+import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityAutoConfiguration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Mono;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.test.util.ReflectionTestUtils;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The workload identity credential reaches Spring Cloud Azure's clients, and the user's explicit settings still win.
+ * The builders are inspected directly; the end-to-end tests show the same against fake services.
+ */
+class SpringCloudAzureClientsTests {
+
+    private static final String CONNECTION_STRING = "DefaultEndpointsProtocol=https;AccountName=acct;"
+            + "AccountKey=a2V5;EndpointSuffix=core.windows.net";
+
+    @TempDir
+    Path directory;
+
+    private ApplicationContextRunner runner;
+
+    @BeforeEach
+    void onAksPod() throws IOException {
+        Path tokenFile = Files.writeString(this.directory.resolve("azure-identity-token"), "x");
+        this.runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(WorkloadIdentityAutoConfiguration.class,
+                    TaskExecutionAutoConfiguration.class, AzureGlobalPropertiesAutoConfiguration.class,
+                    AzureTokenCredentialAutoConfiguration.class, AzureKeyVaultSecretAutoConfiguration.class,
+                    AzureStorageBlobAutoConfiguration.class, AzureServiceBusAutoConfiguration.class))
+            .withPropertyValues("AZURE_FEDERATED_TOKEN_FILE=" + tokenFile,
+                    "AZURE_CLIENT_ID=00000000-0000-0000-0000-00000000c11e",
+                    "AZURE_TENANT_ID=00000000-0000-0000-0000-0000000007e1",
+                    // What Spring Cloud Azure's environment post-processor maps the webhook's variables to.
+                    "spring.cloud.azure.credential.client-id=00000000-0000-0000-0000-00000000c11e",
+                    "spring.cloud.azure.profile.tenant-id=00000000-0000-0000-0000-0000000007e1",
+                    "spring.cloud.azure.keyvault.secret.endpoint=https://myvault.vault.azure.net/",
+                    "spring.cloud.azure.storage.blob.endpoint=https://acct.blob.core.windows.net/",
+                    "spring.cloud.azure.servicebus.namespace=myns", "spring.cloud.azure.servicebus.entity-name=orders",
+                    "spring.cloud.azure.servicebus.entity-type=queue");
+    }
+
+    @Test
+    void springCloudAzureUsesWorkloadIdentityAsItsDefaultCredential() {
+        this.runner.run((context) -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(AzureContextUtils.DEFAULT_TOKEN_CREDENTIAL_BEAN_NAME))
+                .isInstanceOf(WorkloadIdentityCredential.class);
+            assertThat(context).doesNotHaveBean(DefaultAzureCredential.class);
+        });
+    }
+
+    @Test
+    void oneCredentialInstanceReachesKeyVaultBlobAndServiceBus() {
+        this.runner.run((context) -> {
+            WorkloadIdentityCredential credential = context.getBean(WorkloadIdentityCredential.class);
+            assertThat(keyVaultCredential(context)).isSameAs(credential);
+            assertThat(blobCredential(context)).isSameAs(credential);
+            assertThat(serviceBusCredential(context)).isSameAs(credential);
+        });
+    }
+
+    @Test
+    void applicationCodeCanInjectTokenCredentialByType() {
+        this.runner.run((context) -> assertThat(context.getBean(TokenCredential.class))
+            .isSameAs(context.getBean(WorkloadIdentityCredential.class)));
+    }
+
+    @Test
+    void blobConnectionStringWins() {
+        this.runner.withPropertyValues("spring.cloud.azure.storage.blob.connection-string=" + CONNECTION_STRING)
+            .run((context) -> {
+                BlobServiceClientBuilder builder = context.getBean(BlobServiceClientBuilder.class);
+                assertThat(ReflectionTestUtils.getField(builder, "storageSharedKeyCredential")).isNotNull();
+                assertThat(blobCredential(context)).isNull();
+                assertThat(keyVaultCredential(context)).isInstanceOf(WorkloadIdentityCredential.class);
+            });
+    }
+
+    @Test
+    void perServiceClientSecretWins() {
+        this.runner
+            .withPropertyValues("spring.cloud.azure.keyvault.secret.credential.client-secret=from-application-yml")
+            .run((context) -> {
+                assertThat(keyVaultCredential(context)).isInstanceOf(ClientSecretCredential.class);
+                assertThat(blobCredential(context)).isInstanceOf(WorkloadIdentityCredential.class);
+            });
+    }
+
+    @Test
+    void perServiceTokenCredentialBeanNameWins() {
+        this.runner.withBean("keyVaultCredential", TokenCredential.class, StaticCredential::new)
+            .withPropertyValues("spring.cloud.azure.keyvault.secret.credential.token-credential-bean-name=keyVaultCredential")
+            .run((context) -> {
+                assertThat(keyVaultCredential(context)).isSameAs(context.getBean("keyVaultCredential"));
+                assertThat(blobCredential(context)).isInstanceOf(WorkloadIdentityCredential.class);
+                assertThat(serviceBusCredential(context)).isInstanceOf(WorkloadIdentityCredential.class);
+            });
+    }
+
+    @Test
+    void globalTokenCredentialBeanNameWins() {
+        this.runner.withBean("appCredential", TokenCredential.class, StaticCredential::new)
+            .withPropertyValues("spring.cloud.azure.credential.token-credential-bean-name=appCredential")
+            .run((context) -> {
+                Object appCredential = context.getBean("appCredential");
+                assertThat(keyVaultCredential(context)).isSameAs(appCredential);
+                assertThat(blobCredential(context)).isSameAs(appCredential);
+                assertThat(serviceBusCredential(context)).isSameAs(appCredential);
+            });
+    }
+
+    @Test
+    void managedIdentityIsNeverPickedWithoutBeingAskedFor() {
+        // The webhook's client ID lands in spring.cloud.azure.credential.client-id; alone it must not select a
+        // managed identity (node identity) or a DefaultAzureCredential chain.
+        this.runner.run((context) -> assertThat(context.getBeansOfType(TokenCredential.class).values())
+            .allSatisfy((credential) -> assertThat(credential).isInstanceOf(WorkloadIdentityCredential.class)));
+    }
+
+    @Test
+    void worksWithoutSpringCloudAzure() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(WorkloadIdentityAutoConfiguration.class))
+            .withClassLoader(new FilteredClassLoader("com.azure.spring"))
+            .withPropertyValues("AZURE_FEDERATED_TOKEN_FILE=" + this.directory.resolve("azure-identity-token"),
+                    "AZURE_CLIENT_ID=c", "AZURE_TENANT_ID=t")
+            .run((context) -> assertThat(context).hasSingleBean(WorkloadIdentityCredential.class));
+    }
+
+    private static Object keyVaultCredential(AssertableApplicationContext context) {
+        return ReflectionTestUtils.getField(context.getBean(SecretClientBuilder.class), "credential");
+    }
+
+    private static Object blobCredential(AssertableApplicationContext context) {
+        return ReflectionTestUtils.getField(context.getBean(BlobServiceClientBuilder.class), "tokenCredential");
+    }
+
+    private static Object serviceBusCredential(AssertableApplicationContext context) {
+        return ReflectionTestUtils.getField(context.getBean(ServiceBusClientBuilder.class), "credentials");
+    }
+
+    static class StaticCredential implements TokenCredential {
+
+        @Override
+        public Mono<AccessToken> getToken(TokenRequestContext request) {
+            return Mono.empty();
+        }
+
+    }
+
+}

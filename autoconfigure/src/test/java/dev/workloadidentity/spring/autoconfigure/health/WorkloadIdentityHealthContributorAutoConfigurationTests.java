@@ -1,0 +1,95 @@
+package dev.workloadidentity.spring.autoconfigure.health;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityAutoConfiguration;
+import dev.workloadidentity.spring.health.WorkloadIdentityHealthIndicator;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration;
+import org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.registry.HealthContributorRegistry;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class WorkloadIdentityHealthContributorAutoConfigurationTests {
+
+    @TempDir
+    Path directory;
+
+    private ApplicationContextRunner runner;
+
+    @BeforeEach
+    void onAksPod() throws IOException {
+        Path tokenFile = Files.writeString(this.directory.resolve("azure-identity-token"), "x");
+        this.runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(WorkloadIdentityAutoConfiguration.class,
+                    WorkloadIdentityHealthContributorAutoConfiguration.class, HealthContributorAutoConfiguration.class,
+                    HealthContributorRegistryAutoConfiguration.class))
+            .withPropertyValues("AZURE_FEDERATED_TOKEN_FILE=" + tokenFile, "AZURE_CLIENT_ID=c", "AZURE_TENANT_ID=t");
+    }
+
+    @Test
+    void registersContributorNamedWorkloadIdentity() {
+        this.runner.run((context) -> {
+            assertThat(context).hasSingleBean(WorkloadIdentityHealthIndicator.class);
+            assertThat(context.getBean(HealthContributorRegistry.class).getContributor("workloadIdentity"))
+                .isSameAs(context.getBean(WorkloadIdentityHealthIndicator.class));
+        });
+    }
+
+    @Test
+    void switchedOffByManagementHealthProperty() {
+        this.runner.withPropertyValues("management.health.workload-identity.enabled=false")
+            .run((context) -> assertThat(context).doesNotHaveBean(WorkloadIdentityHealthIndicator.class));
+    }
+
+    @Test
+    void absentWithoutWorkloadIdentity() {
+        new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(WorkloadIdentityAutoConfiguration.class,
+                    WorkloadIdentityHealthContributorAutoConfiguration.class))
+            .run((context) -> assertThat(context).doesNotHaveBean(WorkloadIdentityHealthIndicator.class));
+    }
+
+    @Test
+    void absentWithoutSpringBootHealth() {
+        this.runner.withClassLoader(new FilteredClassLoader(HealthIndicator.class))
+            .run((context) -> assertThat(context).hasNotFailed()
+                .doesNotHaveBean(WorkloadIdentityHealthIndicator.class));
+    }
+
+    @Test
+    void reportsIdentityAndDefaultScopeOfTheCloud() {
+        this.runner
+            .withPropertyValues("AZURE_AUTHORITY_HOST=https://login.chinacloudapi.cn/",
+                    "workload-identity.health.timeout=50ms")
+            .run((context) -> {
+                // No token can be had here (no JWT in the file, no network); the details are what matter.
+                var details = context.getBean(WorkloadIdentityHealthIndicator.class).health().getDetails();
+                assertThat(details).containsEntry("clientId", "c")
+                    .containsEntry("tenantId", "t")
+                    .containsEntry("authorityHost", "https://login.chinacloudapi.cn/")
+                    .containsEntry("scope", "https://management.chinacloudapi.cn/.default")
+                    .containsKey("tokenFile");
+            });
+    }
+
+    @Test
+    void scopeAndTimeoutAreConfigurable() {
+        this.runner
+            .withPropertyValues("workload-identity.health.scope=https://vault.azure.net/.default",
+                    "workload-identity.health.timeout=50ms")
+            .run((context) -> assertThat(context.getBean(WorkloadIdentityHealthIndicator.class).health().getDetails())
+                .containsEntry("scope", "https://vault.azure.net/.default"));
+    }
+
+}

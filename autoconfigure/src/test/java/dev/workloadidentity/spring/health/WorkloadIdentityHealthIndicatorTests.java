@@ -1,0 +1,187 @@
+package dev.workloadidentity.spring.health;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.azure.core.credential.AccessToken;
+import com.azure.core.credential.TokenCredential;
+import com.azure.core.credential.TokenRequestContext;
+import com.microsoft.aad.msal4j.MsalServiceException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The indicator's own logic: joining requests in flight, the timeout and what the details show. Credentials here
+ * are in-process stand-ins; the end-to-end tests run the indicator against the fake Entra.
+ */
+class WorkloadIdentityHealthIndicatorTests {
+
+    private static final String SCOPE = "https://management.azure.com/.default";
+
+    private static final OffsetDateTime EXPIRY = OffsetDateTime.of(2030, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
+
+    private static final String ACCESS_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJl";
+
+    private final List<WorkloadIdentityHealthIndicator> indicators = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        this.indicators.forEach(WorkloadIdentityHealthIndicator::close);
+    }
+
+    @Test
+    void upWithTokenExpiryAndIdentity() {
+        Health health = indicator(new CountingCredential(0), Duration.ofSeconds(3)).health();
+        assertThat(health.getStatus()).isEqualTo(Status.UP);
+        assertThat(health.getDetails()).containsEntry("clientId", "client")
+            .containsEntry("scope", SCOPE)
+            .containsEntry("accessTokenExpiresAt", "2030-01-01T00:00:00Z");
+        assertThat(health.toString()).doesNotContain(ACCESS_TOKEN);
+    }
+
+    @Test
+    void asksForACaeTokenLikeAzureSdkClients() {
+        CountingCredential credential = new CountingCredential(0);
+        indicator(credential, Duration.ofSeconds(3)).health();
+        assertThat(credential.requests).singleElement().satisfies((request) -> {
+            assertThat(request.getScopes()).containsExactly(SCOPE);
+            assertThat(request.isCaeEnabled()).isTrue();
+        });
+    }
+
+    @Test
+    void downWithEntraErrorAndCorrelationId() {
+        TokenCredential rejecting = (request) -> Mono.error(new IllegalStateException("wrapped",
+                new MsalServiceException("AADSTS70021: No matching federated identity record found for presented "
+                        + "assertion.\r\nTrace ID: t\r\nCorrelation ID: c", "invalid_request")));
+        Health health = indicator(rejecting, Duration.ofSeconds(3)).health();
+        assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+        assertThat((String) health.getDetails().get("reason"))
+            .isEqualTo("Entra ID refused the token: AADSTS70021: No matching federated identity record found for "
+                    + "presented assertion.");
+        assertThat(health.getDetails()).containsEntry("error", "invalid_request").containsKey("clientId");
+    }
+
+    @Test
+    void downWithinTimeoutWhenTokenEndpointIsSilent() {
+        CountDownLatch never = new CountDownLatch(1);
+        TokenCredential silent = (request) -> Mono.fromCallable(() -> {
+            never.await();
+            return null;
+        });
+        long start = System.nanoTime();
+        Health health = indicator(silent, Duration.ofMillis(200)).health();
+        long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+        assertThat((String) health.getDetails().get("reason")).startsWith("No access token within 200 ms");
+        assertThat(elapsedMillis).isLessThan(5_000);
+        never.countDown();
+    }
+
+    @Test
+    void concurrentChecksShareOneTokenRequest() throws Exception {
+        CountingCredential slow = new CountingCredential(300);
+        WorkloadIdentityHealthIndicator indicator = indicator(slow, Duration.ofSeconds(5));
+        ExecutorService probes = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<Health>> results = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                results.add(probes.submit((Callable<Health>) indicator::health));
+            }
+            for (Future<Health> result : results) {
+                assertThat(result.get(10, TimeUnit.SECONDS).getStatus()).isEqualTo(Status.UP);
+            }
+        }
+        finally {
+            probes.shutdownNow();
+        }
+        assertThat(slow.calls.get()).isEqualTo(1);
+    }
+
+    @Test
+    void checksAfterTimeoutJoinTheRequestStillInFlight() {
+        CountingCredential slow = new CountingCredential(1_000);
+        WorkloadIdentityHealthIndicator indicator = indicator(slow, Duration.ofMillis(100));
+        assertThat(indicator.health().getStatus()).isEqualTo(Status.DOWN);
+        assertThat(indicator.health().getStatus()).isEqualTo(Status.DOWN);
+        assertThat(slow.calls.get()).isEqualTo(1);
+    }
+
+    @Test
+    void eachCompletedCheckAsksTheCredentialAgain() {
+        // The credential's cache makes repeated requests free; the indicator must not pin an old answer.
+        CountingCredential credential = new CountingCredential(0);
+        WorkloadIdentityHealthIndicator indicator = indicator(credential, Duration.ofSeconds(3));
+        indicator.health();
+        indicator.health();
+        assertThat(credential.calls.get()).isEqualTo(2);
+    }
+
+    @Test
+    void tokenInFailureMessageIsRedacted() {
+        TokenCredential leaky = (request) -> Mono.error(new IllegalStateException("bad assertion " + ACCESS_TOKEN));
+        Health health = indicator(leaky, Duration.ofSeconds(3)).health();
+        assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+        assertThat(health.toString()).doesNotContain(ACCESS_TOKEN).contains("[redacted token]");
+    }
+
+    private WorkloadIdentityHealthIndicator indicator(TokenCredential credential, Duration timeout) {
+        WorkloadIdentityHealthIndicator indicator = new WorkloadIdentityHealthIndicator(credential, SCOPE, timeout,
+                Map.of("clientId", "client"));
+        this.indicators.add(indicator);
+        return indicator;
+    }
+
+    /** Answers after a delay and counts how often it was asked. */
+    static class CountingCredential implements TokenCredential {
+
+        final AtomicInteger calls = new AtomicInteger();
+
+        final List<TokenRequestContext> requests = new ArrayList<>();
+
+        private final long delayMillis;
+
+        CountingCredential(long delayMillis) {
+            this.delayMillis = delayMillis;
+        }
+
+        @Override
+        public Mono<AccessToken> getToken(TokenRequestContext request) {
+            return Mono.fromCallable(() -> getTokenSync(request));
+        }
+
+        @Override
+        public AccessToken getTokenSync(TokenRequestContext request) {
+            this.calls.incrementAndGet();
+            synchronized (this.requests) {
+                this.requests.add(request);
+            }
+            try {
+                Thread.sleep(this.delayMillis);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            return new AccessToken(ACCESS_TOKEN, EXPIRY);
+        }
+
+    }
+
+}
