@@ -1,6 +1,7 @@
 package dev.workloadidentity.spring.testsupport.entra;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.time.Clock;
@@ -17,6 +18,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -234,7 +236,7 @@ public final class FakeEntra implements AutoCloseable {
         Instant now = this.clock.instant();
         Application application = this.applications.get(clientId);
         String objectId = (application != null) ? application.objectId
-                : UUID.nameUUIDFromBytes(clientId.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
+                : UUID.nameUUIDFromBytes(clientId.getBytes(StandardCharsets.UTF_8)).toString();
         // Entra back-dates iat and nbf by five minutes to absorb clock skew.
         Instant issuedAt = now.minus(Duration.ofMinutes(5));
         return JwtClaims.builder()
@@ -538,7 +540,7 @@ public final class FakeEntra implements AutoCloseable {
 
     private static String base64Random(int bytes) {
         byte[] random = new byte[bytes];
-        java.util.concurrent.ThreadLocalRandom.current().nextBytes(random);
+        ThreadLocalRandom.current().nextBytes(random);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
     }
 

@@ -12,7 +12,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -250,7 +249,7 @@ public final class ServiceAccountTokenIssuer {
         }
 
         private Instant now() {
-            return Objects.requireNonNull(ServiceAccountTokenIssuer.this.clock.instant());
+            return ServiceAccountTokenIssuer.this.clock.instant();
         }
 
     }
