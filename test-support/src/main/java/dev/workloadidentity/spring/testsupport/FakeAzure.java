@@ -1,0 +1,314 @@
+package dev.workloadidentity.spring.testsupport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import dev.workloadidentity.spring.testsupport.entra.FakeEntra;
+import dev.workloadidentity.spring.testsupport.entra.FederatedIdentityCredential;
+import dev.workloadidentity.spring.testsupport.keyvault.FakeKeyVault;
+import dev.workloadidentity.spring.testsupport.kubernetes.ProjectedTokenVolume;
+import dev.workloadidentity.spring.testsupport.kubernetes.ServiceAccountTokenIssuer;
+import dev.workloadidentity.spring.testsupport.storage.Azurite;
+import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A whole fake Azure for one workload: a fake AKS issuer and the pod's projected token, a fake Entra with the
+ * application and a matching federated identity credential, and the services asked for, all over HTTPS with the
+ * JVM-wide {@link FakeAzureTls#jvmDefault() fake certificate}. What a pod would get from the webhook is in
+ * {@link #webhookEnvironment()}; what points Spring Cloud Azure at the fakes is in {@link #springProperties()}.
+ * <pre>
+ * try (FakeAzure azure = FakeAzure.builder().keyVault().blobStorage().start()) {
+ *     azure.keyVault().setSecret("greeting", "hello");
+ *     ...
+ * }
+ * </pre>
+ */
+public final class FakeAzure implements AutoCloseable {
+
+    private final String tenantId;
+
+    private final String clientId;
+
+    private final String namespace;
+
+    private final String serviceAccount;
+
+    private final FakeAzureTls tls;
+
+    private final Path directory;
+
+    private final ServiceAccountTokenIssuer issuer;
+
+    private final ProjectedTokenVolume tokenVolume;
+
+    private final List<AutoCloseable> started = new ArrayList<>();
+
+    private final FakeEntra entra;
+
+    private final @Nullable FakeKeyVault keyVault;
+
+    private final @Nullable Azurite blobStorage;
+
+    // The fake Service Bus joins here (field, builder switch, start, close, properties) once it exists.
+
+    private FakeAzure(Builder builder) {
+        this.tenantId = (builder.tenantId != null) ? builder.tenantId : UUID.randomUUID().toString();
+        this.clientId = (builder.clientId != null) ? builder.clientId : UUID.randomUUID().toString();
+        this.namespace = builder.namespace;
+        this.serviceAccount = builder.serviceAccount;
+        this.tls = FakeAzureTls.jvmDefault();
+        this.directory = createDirectory();
+        try {
+            this.issuer = ServiceAccountTokenIssuer.forTenant(this.tenantId);
+            this.tokenVolume = new ProjectedTokenVolume(this.directory.resolve("azure-identity-token"));
+            this.tokenVolume.write(this.issuer.mint(this.namespace, this.serviceAccount));
+            this.entra = started(FakeEntra.start(this.tenantId, this.tls, Clock.systemUTC()));
+            this.entra.trustIssuer(this.issuer)
+                .addFederatedIdentityCredential(this.clientId, FederatedIdentityCredential
+                    .forServiceAccount(this.issuer.issuerUrl(), this.namespace, this.serviceAccount));
+            this.keyVault = builder.keyVault ? started(FakeKeyVault.start(this.tenantId,
+                    this.entra.accessTokenValidator(FakeKeyVault.RESOURCE), this.tls, Clock.systemUTC())) : null;
+            this.blobStorage = builder.blobStorage ? started(Azurite.start(this.tls)) : null;
+        }
+        catch (RuntimeException ex) {
+            closeAll(ex);
+            throw ex;
+        }
+    }
+
+    private static Path createDirectory() {
+        try {
+            return Files.createTempDirectory("fake-azure-");
+        }
+        catch (IOException ex) {
+            throw new UncheckedIOException("Could not create the fake Azure's directory", ex);
+        }
+    }
+
+    /** @return a builder with random tenant and client ids, service account {@code default/workload} */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the tenant id */
+    public String tenantId() {
+        return this.tenantId;
+    }
+
+    /** @return the application's client id */
+    public String clientId() {
+        return this.clientId;
+    }
+
+    /** @return the pod's namespace */
+    public String namespace() {
+        return this.namespace;
+    }
+
+    /** @return the pod's service account */
+    public String serviceAccount() {
+        return this.serviceAccount;
+    }
+
+    /** @return the certificate every fake presents, trusted JVM-wide */
+    public FakeAzureTls tls() {
+        return this.tls;
+    }
+
+    /** @return the fake cluster's OIDC issuer, trusted by the fake Entra */
+    public ServiceAccountTokenIssuer issuer() {
+        return this.issuer;
+    }
+
+    /** @return the pod's projected token volume */
+    public ProjectedTokenVolume tokenVolume() {
+        return this.tokenVolume;
+    }
+
+    /** @return the token path, as in {@code AZURE_FEDERATED_TOKEN_FILE} */
+    public Path tokenFile() {
+        return this.tokenVolume.tokenFile();
+    }
+
+    /** Projects a fresh valid service-account token, as the kubelet does before the old one expires. */
+    public void rotateToken() {
+        this.tokenVolume.write(this.issuer.mint(this.namespace, this.serviceAccount));
+    }
+
+    /** @return the fake Entra */
+    public FakeEntra entra() {
+        return this.entra;
+    }
+
+    /**
+     * @return the fake Key Vault
+     * @throws IllegalStateException when it was not asked for with {@link Builder#keyVault()}
+     */
+    public FakeKeyVault keyVault() {
+        if (this.keyVault == null) {
+            throw new IllegalStateException("No Key Vault: start with FakeAzure.builder().keyVault()");
+        }
+        return this.keyVault;
+    }
+
+    /**
+     * @return Azurite, serving Blob storage
+     * @throws IllegalStateException when it was not asked for with {@link Builder#blobStorage()}
+     */
+    public Azurite blobStorage() {
+        if (this.blobStorage == null) {
+            throw new IllegalStateException("No Blob storage: start with FakeAzure.builder().blobStorage()");
+        }
+        return this.blobStorage;
+    }
+
+    /**
+     * The four variables the AKS workload-identity webhook injects into the pod.
+     * @return {@code AZURE_CLIENT_ID}, {@code AZURE_TENANT_ID}, {@code AZURE_FEDERATED_TOKEN_FILE} and
+     * {@code AZURE_AUTHORITY_HOST} (with its trailing slash)
+     */
+    public Map<String, String> webhookEnvironment() {
+        Map<String, String> environment = new LinkedHashMap<>();
+        environment.put("AZURE_CLIENT_ID", this.clientId);
+        environment.put("AZURE_TENANT_ID", this.tenantId);
+        environment.put("AZURE_FEDERATED_TOKEN_FILE", tokenFile().toString());
+        environment.put("AZURE_AUTHORITY_HOST", this.entra.authorityHost());
+        return Collections.unmodifiableMap(environment);
+    }
+
+    /**
+     * Spring properties that point Spring Cloud Azure and the starter at the fakes that are running.
+     * @return the Key Vault endpoint (with challenge-resource verification off, as {@code 127.0.0.1} is not under
+     * {@code vault.azure.net}), the Blob endpoint, and {@code workload-identity.instance-discovery=false}
+     */
+    public Map<String, String> springProperties() {
+        Map<String, String> properties = new LinkedHashMap<>();
+        if (this.keyVault != null) {
+            properties.put("spring.cloud.azure.keyvault.secret.endpoint", this.keyVault.vaultUrl());
+            properties.put("spring.cloud.azure.keyvault.secret.challenge-resource-verification-enabled", "false");
+        }
+        if (this.blobStorage != null) {
+            properties.put("spring.cloud.azure.storage.blob.endpoint", this.blobStorage.blobEndpoint());
+        }
+        properties.put("workload-identity.instance-discovery", "false");
+        return Collections.unmodifiableMap(properties);
+    }
+
+    /** Stops every service (Azurite included), releases the ports and deletes the token volume. */
+    @Override
+    public void close() {
+        RuntimeException failure = closeAll(null);
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private <T extends AutoCloseable> T started(T service) {
+        this.started.add(service);
+        return service;
+    }
+
+    private @Nullable RuntimeException closeAll(@Nullable RuntimeException earlier) {
+        RuntimeException failure = earlier;
+        for (int i = this.started.size() - 1; i >= 0; i--) {
+            try {
+                this.started.get(i).close();
+            }
+            catch (Exception ex) {
+                failure = suppressed(failure, ex);
+            }
+        }
+        this.started.clear();
+        if (Files.exists(this.directory)) {
+            try (Stream<Path> paths = Files.walk(this.directory)) {
+                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            }
+            catch (IOException ex) {
+                failure = suppressed(failure, ex);
+            }
+        }
+        return failure;
+    }
+
+    private static RuntimeException suppressed(@Nullable RuntimeException failure, Exception ex) {
+        if (failure == null) {
+            return (ex instanceof RuntimeException runtime) ? runtime
+                    : new IllegalStateException("Could not stop the fake Azure cleanly", ex);
+        }
+        failure.addSuppressed(ex);
+        return failure;
+    }
+
+    /** Chooses the identity and the services; {@link #start()} starts them. */
+    public static final class Builder {
+
+        private @Nullable String tenantId;
+
+        private @Nullable String clientId;
+
+        private String namespace = "default";
+
+        private String serviceAccount = "workload";
+
+        private boolean keyVault;
+
+        private boolean blobStorage;
+
+        private Builder() {
+        }
+
+        /** Sets the tenant id (default: a random GUID per start). */
+        public Builder tenantId(String tenantId) {
+            this.tenantId = tenantId;
+            return this;
+        }
+
+        /** Sets the application's client id (default: a random GUID per start). */
+        public Builder clientId(String clientId) {
+            this.clientId = clientId;
+            return this;
+        }
+
+        /** Sets the pod's service account (default {@code default/workload}). */
+        public Builder serviceAccount(String namespace, String name) {
+            this.namespace = namespace;
+            this.serviceAccount = name;
+            return this;
+        }
+
+        /** Starts a fake Key Vault that accepts the fake Entra's tokens for {@code https://vault.azure.net}. */
+        public Builder keyVault() {
+            this.keyVault = true;
+            return this;
+        }
+
+        /** Starts Azurite for Blob storage (needs the npm install the build makes; about 1–2 s to start). */
+        public Builder blobStorage() {
+            this.blobStorage = true;
+            return this;
+        }
+
+        // serviceBus() goes here once the fake Service Bus exists.
+
+        /** @return the running fake Azure */
+        public FakeAzure start() {
+            return new FakeAzure(this);
+        }
+
+    }
+
+}

@@ -1,0 +1,264 @@
+package dev.workloadidentity.spring.testsupport.keyvault;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import com.sun.net.httpserver.HttpExchange;
+import dev.workloadidentity.spring.testsupport.http.LoopbackHttpsServer;
+import dev.workloadidentity.spring.testsupport.json.Json;
+import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
+import dev.workloadidentity.spring.testsupport.token.AccessTokenValidator;
+import dev.workloadidentity.spring.testsupport.token.InvalidTokenException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A fake Azure Key Vault serving secrets ({@code GET}/{@code PUT /secrets/{name}[/{version}]}) over HTTPS on a
+ * loopback port, behind the real bearer challenge.
+ * <p>
+ * A request without a bearer token gets {@code 401} with
+ * {@code WWW-Authenticate: Bearer authorization="https://login.microsoftonline.com/{tenant}", resource="https://vault.azure.net"},
+ * which is how {@code SecretClient} learns the tenant and scope; a token its {@link AccessTokenValidator} rejects
+ * gets the same challenge plus {@code error="invalid_token"}. Clients must disable challenge-resource
+ * verification ({@code 127.0.0.1} is not a subdomain of {@code vault.azure.net}).
+ */
+public final class FakeKeyVault implements AutoCloseable {
+
+    /** The resource a Key Vault challenge names; tokens need this audience. */
+    public static final String RESOURCE = "https://vault.azure.net";
+
+    private static final System.Logger logger = System.getLogger(FakeKeyVault.class.getName());
+
+    private final String tenantId;
+
+    private final AccessTokenValidator validator;
+
+    private final Clock clock;
+
+    private final Map<String, List<SecretVersion>> secrets = new ConcurrentHashMap<>();
+
+    private final List<VaultRequest> requests = new CopyOnWriteArrayList<>();
+
+    private final LoopbackHttpsServer server;
+
+    private FakeKeyVault(String tenantId, AccessTokenValidator validator, FakeAzureTls tls, Clock clock) {
+        this.tenantId = tenantId;
+        this.validator = validator;
+        this.clock = clock;
+        this.server = LoopbackHttpsServer.start("fake-keyvault", tls, this::handle);
+    }
+
+    /**
+     * Starts a vault presenting {@link FakeAzureTls#jvmDefault()}'s certificate.
+     * @param tenantId the tenant its challenge names
+     * @param validator checks every bearer token, e.g. {@code entra.accessTokenValidator(FakeKeyVault.RESOURCE)}
+     * @return the running vault
+     */
+    public static FakeKeyVault start(String tenantId, AccessTokenValidator validator) {
+        return start(tenantId, validator, FakeAzureTls.jvmDefault(), Clock.systemUTC());
+    }
+
+    /**
+     * Starts a vault.
+     * @param tenantId the tenant its challenge names
+     * @param validator checks every bearer token
+     * @param tls the certificate to present
+     * @param clock the clock for the {@code created}/{@code updated} attributes
+     * @return the running vault
+     */
+    public static FakeKeyVault start(String tenantId, AccessTokenValidator validator, FakeAzureTls tls, Clock clock) {
+        return new FakeKeyVault(tenantId, validator, tls, clock);
+    }
+
+    /** @return {@code https://127.0.0.1:<port>}, the vault URL for {@code SecretClientBuilder.vaultUrl} */
+    public String vaultUrl() {
+        return this.server.baseUrl();
+    }
+
+    /** @return the bound port */
+    public int port() {
+        return this.server.port();
+    }
+
+    /**
+     * Seeds a secret (a new version when it exists), without a request.
+     * @param name the secret name
+     * @param value the value
+     * @return this
+     */
+    public FakeKeyVault setSecret(String name, String value) {
+        addVersion(name, value);
+        return this;
+    }
+
+    /**
+     * @param name a secret name
+     * @return the latest value, or {@code null} when there is no such secret
+     */
+    public @Nullable String secret(String name) {
+        List<SecretVersion> versions = this.secrets.get(name);
+        if (versions == null) {
+            return null;
+        }
+        synchronized (versions) {
+            return versions.isEmpty() ? null : versions.get(versions.size() - 1).value;
+        }
+    }
+
+    /** @return every request served so far, oldest first, without tokens or secret values */
+    public List<VaultRequest> requests() {
+        return List.copyOf(this.requests);
+    }
+
+    /** Stops the server and releases its port. */
+    @Override
+    public void close() {
+        this.server.close();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        String method = exchange.getRequestMethod();
+        String path = exchange.getRequestURI().getPath();
+        String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            LoopbackHttpsServer.body(exchange);
+            challenge(exchange, null, "AKV10000: Request is missing a Bearer or PoP token.");
+            this.requests.add(new VaultRequest(this.clock.instant(), method, path, 401, false));
+            return;
+        }
+        try {
+            this.validator.validate(authorization.substring(7).trim());
+        }
+        catch (InvalidTokenException ex) {
+            LoopbackHttpsServer.body(exchange);
+            logger.log(System.Logger.Level.DEBUG, "rejected token on {0} {1}: {2}", method, path, ex.getMessage());
+            challenge(exchange, "invalid_token", "AKV10022: Invalid token: " + ex.getMessage());
+            this.requests.add(new VaultRequest(this.clock.instant(), method, path, 401, true));
+            return;
+        }
+        int status = serve(exchange, method, path);
+        this.requests.add(new VaultRequest(this.clock.instant(), method, path, status, true));
+    }
+
+    private int serve(HttpExchange exchange, String method, String path) throws IOException {
+        String body = LoopbackHttpsServer.body(exchange);
+        String query = exchange.getRequestURI().getRawQuery();
+        if (query == null || !LoopbackHttpsServer.parseForm(query).containsKey("api-version")) {
+            return error(exchange, 400, "BadParameter", "The 'api-version' query parameter is required.");
+        }
+        String[] segments = path.split("/", -1);
+        // "/secrets/name", "/secrets/name/" (the SDK's GET with an empty version) or "/secrets/name/version"
+        if (segments.length < 3 || segments.length > 4 || !segments[0].isEmpty() || !"secrets".equals(segments[1])
+                || segments[2].isEmpty()) {
+            return error(exchange, 404, "NotFound", "The fake Key Vault serves only /secrets/{name}[/{version}].");
+        }
+        String name = segments[2];
+        String version = (segments.length == 4) ? segments[3] : "";
+        if ("GET".equals(method)) {
+            SecretVersion secret = find(name, version);
+            if (secret == null) {
+                return error(exchange, 404, "SecretNotFound", "A secret with (name/id) " + name
+                        + (version.isEmpty() ? "" : "/" + version) + " was not found in this key vault. If you recently"
+                        + " deleted this secret you may be able to recover it using the correct recovery command."
+                        + " For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182");
+            }
+            LoopbackHttpsServer.sendJson(exchange, 200, bundle(exchange, name, secret));
+            return 200;
+        }
+        if ("PUT".equals(method) && version.isEmpty()) {
+            Object value;
+            try {
+                value = Json.parseObject(body).get("value");
+            }
+            catch (IllegalArgumentException ex) {
+                value = null;
+            }
+            if (!(value instanceof String string)) {
+                return error(exchange, 400, "BadParameter", "Property 'value' is required and must be a string.");
+            }
+            SecretVersion secret = addVersion(name, string);
+            LoopbackHttpsServer.sendJson(exchange, 200, bundle(exchange, name, secret));
+            return 200;
+        }
+        exchange.getResponseHeaders().set("Allow", version.isEmpty() ? "GET, PUT" : "GET");
+        return error(exchange, 405, "MethodNotAllowed", "Method " + method + " is not allowed on " + path + ".");
+    }
+
+    private void challenge(HttpExchange exchange, @Nullable String error, String message) throws IOException {
+        String challenge = "Bearer authorization=\"https://login.microsoftonline.com/" + this.tenantId
+                + "\", resource=\"" + RESOURCE + "\"";
+        if (error != null) {
+            challenge += ", error=\"" + error + "\"";
+        }
+        exchange.getResponseHeaders().set("WWW-Authenticate", challenge);
+        error(exchange, 401, "Unauthorized", message);
+    }
+
+    private static int error(HttpExchange exchange, int status, String code, String message) throws IOException {
+        LoopbackHttpsServer.sendJson(exchange, status, Map.of("error", Map.of("code", code, "message", message)));
+        return status;
+    }
+
+    private @Nullable SecretVersion find(String name, String version) {
+        List<SecretVersion> versions = this.secrets.get(name);
+        if (versions == null) {
+            return null;
+        }
+        synchronized (versions) {
+            if (version.isEmpty()) {
+                return versions.isEmpty() ? null : versions.get(versions.size() - 1);
+            }
+            return versions.stream().filter((candidate) -> candidate.version.equals(version)).findFirst().orElse(null);
+        }
+    }
+
+    private SecretVersion addVersion(String name, String value) {
+        long now = this.clock.instant().getEpochSecond();
+        SecretVersion secret = new SecretVersion(UUID.randomUUID().toString().replace("-", ""), value, now);
+        List<SecretVersion> versions = this.secrets.computeIfAbsent(name, (key) -> new ArrayList<>());
+        synchronized (versions) {
+            versions.add(secret);
+        }
+        return secret;
+    }
+
+    private Map<String, Object> bundle(HttpExchange exchange, String name, SecretVersion secret) {
+        // The id echoes the Host the client used, so it names the vault the way the client addressed it.
+        String host = exchange.getRequestHeaders().getFirst("Host");
+        String base = (host != null) ? "https://" + host : vaultUrl();
+        Map<String, Object> attributes = new LinkedHashMap<>();
+        attributes.put("enabled", true);
+        attributes.put("created", secret.created);
+        attributes.put("updated", secret.created);
+        attributes.put("recoveryLevel", "Recoverable+Purgeable");
+        attributes.put("recoverableDays", 90);
+        Map<String, Object> bundle = new LinkedHashMap<>();
+        bundle.put("value", secret.value);
+        bundle.put("id", base + "/secrets/" + name + "/" + secret.version);
+        bundle.put("attributes", attributes);
+        return bundle;
+    }
+
+    /**
+     * One request the vault answered.
+     *
+     * @param time when
+     * @param method HTTP method
+     * @param path request path
+     * @param status HTTP status answered
+     * @param hadToken whether a bearer token was sent
+     */
+    public record VaultRequest(Instant time, String method, String path, int status, boolean hadToken) {
+    }
+
+    private record SecretVersion(String version, String value, long created) {
+    }
+
+}

@@ -1,0 +1,123 @@
+package dev.workloadidentity.spring.testsupport;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import com.azure.core.util.BinaryData;
+import com.azure.identity.WorkloadIdentityCredential;
+import com.azure.identity.WorkloadIdentityCredentialBuilder;
+import com.azure.security.keyvault.secrets.SecretClient;
+import com.azure.security.keyvault.secrets.SecretClientBuilder;
+import com.azure.storage.blob.BlobContainerClient;
+import com.azure.storage.blob.BlobServiceClientBuilder;
+import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+/** The whole fake Azure, used the way a pod on AKS would see it. */
+class FakeAzureTests {
+
+    @Test
+    void startsEverythingAndClosesCleanly() throws Exception {
+        FakeAzure azure = FakeAzure.builder()
+            .tenantId("7f3e2d1c-0000-4000-8000-000000000001")
+            .clientId("0a1b2c3d-0000-4000-8000-000000000002")
+            .serviceAccount("shop", "orders")
+            .keyVault()
+            .blobStorage()
+            .start();
+        int entraPort = azure.entra().port();
+        int vaultPort = azure.keyVault().port();
+        int blobPort = azure.blobStorage().port();
+        long azuritePid = azure.blobStorage().pid();
+        Path tokenFile = azure.tokenFile();
+        try {
+            assertThat(azure.webhookEnvironment()).containsExactly(
+                    entry("AZURE_CLIENT_ID", "0a1b2c3d-0000-4000-8000-000000000002"),
+                    entry("AZURE_TENANT_ID", "7f3e2d1c-0000-4000-8000-000000000001"),
+                    entry("AZURE_FEDERATED_TOKEN_FILE", tokenFile.toString()),
+                    entry("AZURE_AUTHORITY_HOST", "https://127.0.0.1:" + entraPort + "/"));
+            assertThat(azure.springProperties()).containsExactly(
+                    entry("spring.cloud.azure.keyvault.secret.endpoint", "https://127.0.0.1:" + vaultPort),
+                    entry("spring.cloud.azure.keyvault.secret.challenge-resource-verification-enabled", "false"),
+                    entry("spring.cloud.azure.storage.blob.endpoint",
+                            "https://127.0.0.1:" + blobPort + "/devstoreaccount1"),
+                    entry("workload-identity.instance-discovery", "false"));
+            assertThat(Files.isSymbolicLink(tokenFile)).isTrue();
+            assertThat(azure.issuer().issuerUrl()).contains(azure.tenantId()).endsWith("/");
+
+            WorkloadIdentityCredential credential = credentialFrom(azure.webhookEnvironment());
+            azure.keyVault().setSecret("greeting", "hello");
+            SecretClient secrets = new SecretClientBuilder().vaultUrl(azure.keyVault().vaultUrl())
+                .credential(credential)
+                .disableChallengeResourceVerification()
+                .buildClient();
+            assertThat(secrets.getSecret("greeting").getValue()).isEqualTo("hello");
+            BlobContainerClient container = new BlobServiceClientBuilder().endpoint(azure.blobStorage().blobEndpoint())
+                .credential(credential)
+                .buildClient()
+                .createBlobContainer("fake-azure");
+            container.getBlobClient("a.txt").upload(BinaryData.fromString("stored"));
+            assertThat(container.getBlobClient("a.txt").downloadContent().toString()).isEqualTo("stored");
+            assertThat(azure.entra().tokenRequests()).extracting(TokenRequest::outcome).containsOnly("success");
+        }
+        finally {
+            azure.close();
+        }
+
+        assertThat(ProcessHandle.of(azuritePid).filter(ProcessHandle::isAlive)).isEmpty();
+        assertThat(List.of(entraPort, vaultPort, blobPort)).allSatisfy((port) -> assertThat(canBind(port)).isTrue());
+        assertThat(tokenFile.getParent().getParent()).doesNotExist();
+    }
+
+    @Test
+    void rotateTokenProjectsAFreshToken() throws IOException {
+        try (FakeAzure azure = FakeAzure.builder().start()) {
+            String first = Files.readString(azure.tokenFile());
+
+            azure.rotateToken();
+
+            assertThat(Files.readString(azure.tokenFile())).isNotEqualTo(first);
+        }
+    }
+
+    @Test
+    void servicesThatWereNotAskedForAreAbsent() {
+        try (FakeAzure azure = FakeAzure.builder().start()) {
+            assertThatIllegalStateException().isThrownBy(azure::keyVault).withMessageContaining("keyVault()");
+            assertThatIllegalStateException().isThrownBy(azure::blobStorage).withMessageContaining("blobStorage()");
+            assertThat(azure.springProperties()).containsOnlyKeys("workload-identity.instance-discovery");
+            assertThat(azure.tenantId()).isNotEqualTo(azure.clientId());
+        }
+    }
+
+    private static WorkloadIdentityCredential credentialFrom(java.util.Map<String, String> environment) {
+        return new WorkloadIdentityCredentialBuilder().clientId(environment.get("AZURE_CLIENT_ID"))
+            .tenantId(environment.get("AZURE_TENANT_ID"))
+            .tokenFilePath(environment.get("AZURE_FEDERATED_TOKEN_FILE"))
+            .authorityHost(environment.get("AZURE_AUTHORITY_HOST"))
+            .disableInstanceDiscovery()
+            .build();
+    }
+
+    private static java.util.Map.Entry<String, String> entry(String key, String value) {
+        return java.util.Map.entry(key, value);
+    }
+
+    private static boolean canBind(int port) {
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        }
+        catch (IOException ex) {
+            return false;
+        }
+    }
+
+}

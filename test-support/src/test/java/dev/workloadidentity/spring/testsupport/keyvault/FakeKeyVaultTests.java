@@ -1,0 +1,218 @@
+package dev.workloadidentity.spring.testsupport.keyvault;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+
+import com.azure.core.credential.TokenCredential;
+import com.azure.core.exception.HttpResponseException;
+import com.azure.core.exception.ResourceNotFoundException;
+import com.azure.core.http.policy.FixedDelayOptions;
+import com.azure.core.http.policy.RetryOptions;
+import com.azure.security.keyvault.secrets.SecretClient;
+import com.azure.security.keyvault.secrets.SecretClientBuilder;
+import com.azure.security.keyvault.secrets.models.KeyVaultSecret;
+import dev.workloadidentity.spring.testsupport.TestClients;
+import dev.workloadidentity.spring.testsupport.entra.FakeEntra;
+import dev.workloadidentity.spring.testsupport.entra.FederatedIdentityCredential;
+import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
+import dev.workloadidentity.spring.testsupport.json.Json;
+import dev.workloadidentity.spring.testsupport.kubernetes.ProjectedTokenVolume;
+import dev.workloadidentity.spring.testsupport.kubernetes.ServiceAccountTokenIssuer;
+import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
+import dev.workloadidentity.spring.testsupport.token.Jwt;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.tuple;
+
+/** The fake Key Vault driven by the real {@code SecretClient}, authenticated by workload identity. */
+class FakeKeyVaultTests {
+
+    private static final String TENANT = UUID.randomUUID().toString();
+
+    private static final String CLIENT = UUID.randomUUID().toString();
+
+    private static FakeEntra entra;
+
+    private static FakeKeyVault vault;
+
+    private static TokenCredential workloadIdentity;
+
+    @BeforeAll
+    static void start(@TempDir Path directory) {
+        FakeAzureTls.jvmDefault();
+        ServiceAccountTokenIssuer cluster = ServiceAccountTokenIssuer.forTenant(TENANT);
+        entra = FakeEntra.start(TENANT)
+            .trustIssuer(cluster)
+            .addFederatedIdentityCredential(CLIENT,
+                    FederatedIdentityCredential.forServiceAccount(cluster.issuerUrl(), "shop", "orders"));
+        vault = FakeKeyVault.start(TENANT, entra.accessTokenValidator(FakeKeyVault.RESOURCE));
+        ProjectedTokenVolume volume = new ProjectedTokenVolume(directory);
+        volume.write(cluster.mint("shop", "orders"));
+        workloadIdentity = TestClients.workloadIdentity(entra, TENANT, CLIENT, volume.tokenFile());
+    }
+
+    @AfterAll
+    static void stop() {
+        vault.close();
+        entra.close();
+    }
+
+    @Test
+    void setsAndGetsSecretsWithAWorkloadIdentityToken() {
+        SecretClient client = client(workloadIdentity);
+
+        KeyVaultSecret set = client.setSecret("db-password", "s3cret");
+        KeyVaultSecret got = client.getSecret("db-password");
+
+        assertThat(got.getValue()).isEqualTo("s3cret");
+        assertThat(got.getProperties().getVersion()).isEqualTo(set.getProperties().getVersion()).hasSize(32);
+        assertThat(got.getId()).isEqualTo(vault.vaultUrl() + "/secrets/db-password/" + set.getProperties().getVersion());
+        assertThat(got.getProperties().isEnabled()).isTrue();
+        assertThat(vault.secret("db-password")).isEqualTo("s3cret");
+        assertThat(entra.tokenRequests()).extracting(TokenRequest::resource).contains("https://vault.azure.net");
+    }
+
+    @Test
+    void firstRequestIsChallengedThenRetriedWithAToken() {
+        // A vault on a new port: SecretClient caches challenges per host and port for the whole JVM.
+        try (FakeKeyVault fresh = FakeKeyVault.start(TENANT, entra.accessTokenValidator(FakeKeyVault.RESOURCE))) {
+            fresh.setSecret("challenge", "value");
+            SecretClient client = new SecretClientBuilder().vaultUrl(fresh.vaultUrl())
+                .credential(workloadIdentity)
+                .disableChallengeResourceVerification()
+                .buildClient();
+
+            assertThat(client.getSecret("challenge").getValue()).isEqualTo("value");
+
+            assertThat(fresh.requests()).extracting(FakeKeyVault.VaultRequest::status, FakeKeyVault.VaultRequest::hadToken)
+                .containsExactly(tuple(401, false), tuple(200, true));
+        }
+    }
+
+    @Test
+    void readsSeededSecretsAndVersions() {
+        vault.setSecret("api-key", "v1").setSecret("api-key", "v2");
+        SecretClient client = client(workloadIdentity);
+
+        KeyVaultSecret latest = client.getSecret("api-key");
+        assertThat(latest.getValue()).isEqualTo("v2");
+        assertThat(vault.secret("api-key")).isEqualTo("v2");
+    }
+
+    @Test
+    void missingSecretIsSecretNotFound() {
+        SecretClient client = client(workloadIdentity);
+
+        assertThatExceptionOfType(ResourceNotFoundException.class).isThrownBy(() -> client.getSecret("missing"))
+            .satisfies((ex) -> assertThat(ex.getResponse().getStatusCode()).isEqualTo(404))
+            .withMessageContaining("SecretNotFound");
+    }
+
+    @Test
+    void tokenForAnotherResourceIsRejectedWith401() {
+        SecretClient client = client(TestClients.fixedToken(entra.issueAccessToken(CLIENT, "https://storage.azure.com")));
+
+        assertThatExceptionOfType(HttpResponseException.class).isThrownBy(() -> client.getSecret("anything"))
+            .satisfies((ex) -> assertThat(ex.getResponse().getStatusCode()).isEqualTo(401));
+    }
+
+    @Test
+    void tokenSignedByAnotherKeyIsRejectedWith401() {
+        String forged = Jwt.sign(entra.accessTokenClaims(CLIENT, FakeKeyVault.RESOURCE),
+                Jwt.generateKeyPair().getPrivate());
+        SecretClient client = client(TestClients.fixedToken(forged));
+
+        assertThatExceptionOfType(HttpResponseException.class).isThrownBy(() -> client.setSecret("x", "y"))
+            .satisfies((ex) -> assertThat(ex.getResponse().getStatusCode()).isEqualTo(401));
+        assertThat(vault.secret("x")).isNull();
+    }
+
+    @Test
+    void challengeIsKeyVaultsOwn() throws Exception {
+        HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/secrets/anything/?api-version=2025-07-01")));
+
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(response.headers().firstValue("WWW-Authenticate")).hasValue("Bearer authorization="
+                + "\"https://login.microsoftonline.com/" + TENANT + "\", resource=\"https://vault.azure.net\"");
+        assertThat(Json.parseObject(response.body())).containsKey("error");
+    }
+
+    @Test
+    void rejectedTokenGetsInvalidTokenChallenge() throws Exception {
+        String token = entra.issueAccessToken(CLIENT, "https://storage.azure.com");
+
+        HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/secrets/anything/?api-version=2025-07-01"))
+            .header("Authorization", "Bearer " + token));
+
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(response.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(
+                (challenge) -> assertThat(challenge).contains("resource=\"https://vault.azure.net\"")
+                    .endsWith(", error=\"invalid_token\""));
+        assertThat(response.body()).doesNotContain(token).contains("audience");
+    }
+
+    @Test
+    void getWithTrailingSlashAndVersionedGetAnswerTheSecretBundle() throws Exception {
+        vault.setSecret("bundle", "value");
+        String token = "Bearer " + entra.issueAccessToken(CLIENT, FakeKeyVault.RESOURCE);
+
+        HttpResponse<String> latest = send(HttpRequest.newBuilder(uri("/secrets/bundle/?api-version=2025-07-01"))
+            .header("Authorization", token));
+        Map<String, Object> body = Json.parseObject(latest.body());
+        String id = (String) body.get("id");
+        String version = id.substring(id.lastIndexOf('/') + 1);
+        HttpResponse<String> versioned = send(
+                HttpRequest.newBuilder(uri("/secrets/bundle/" + version + "?api-version=2025-07-01"))
+                    .header("Authorization", token));
+        HttpResponse<String> unknownVersion = send(
+                HttpRequest.newBuilder(uri("/secrets/bundle/0123456789abcdef0123456789abcdef?api-version=2025-07-01"))
+                    .header("Authorization", token));
+        HttpResponse<String> noApiVersion = send(HttpRequest.newBuilder(uri("/secrets/bundle/"))
+            .header("Authorization", token));
+
+        assertThat(latest.statusCode()).isEqualTo(200);
+        assertThat(body).containsEntry("value", "value").containsKeys("id", "attributes");
+        assertThat(id).startsWith("https://127.0.0.1:" + vault.port() + "/secrets/bundle/");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> attributes = (Map<String, Object>) body.get("attributes");
+        assertThat(attributes).containsEntry("enabled", true)
+            .containsEntry("recoveryLevel", "Recoverable+Purgeable")
+            .containsEntry("recoverableDays", 90)
+            .containsKeys("created", "updated");
+        assertThat(versioned.statusCode()).isEqualTo(200);
+        assertThat(Json.parseObject(versioned.body())).containsEntry("id", id);
+        assertThat(unknownVersion.statusCode()).isEqualTo(404);
+        assertThat(Json.parseObject(unknownVersion.body()).get("error")).isEqualTo(Map.of("code", "SecretNotFound",
+                "message", ((Map<?, ?>) Json.parseObject(unknownVersion.body()).get("error")).get("message")));
+        assertThat(noApiVersion.statusCode()).isEqualTo(400);
+    }
+
+    private static SecretClient client(TokenCredential credential) {
+        return new SecretClientBuilder().vaultUrl(vault.vaultUrl())
+            .credential(credential)
+            .disableChallengeResourceVerification()
+            .retryOptions(new RetryOptions(new FixedDelayOptions(0, Duration.ofMillis(1))))
+            .buildClient();
+    }
+
+    private static URI uri(String pathAndQuery) {
+        return URI.create(vault.vaultUrl() + pathAndQuery);
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        HttpClient client = HttpClient.newBuilder().sslContext(FakeAzureTls.jvmDefault().clientContext()).build();
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+}
