@@ -1,5 +1,6 @@
 package dev.workloadidentity.spring.health;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -21,15 +22,19 @@ import org.springframework.boot.health.contributor.Health;
 /**
  * Reports whether the workload identity can get an access token: UP with the token's expiry, DOWN with the reason.
  * <p>
- * Each check asks the credential, which answers from its token cache until the token is close to expiry, so
- * repeated checks cost no Entra traffic. The request is a CAE one, as Azure SDK clients make, so it shares their
- * cache entry when the scope is theirs. Concurrent checks join the one request in flight instead of starting
- * their own, and no check waits longer than the timeout: a silent token endpoint makes the check DOWN, while the
- * request carries on in the background and later checks join it.
+ * A check reuses the last token it got until that token is within five minutes of expiry, the point where the
+ * credential itself would go back to Entra, so repeated checks cost a memory read and no Entra traffic. Past that
+ * point it asks the credential, with a CAE request as Azure SDK clients make, so it shares their cache entry when
+ * the scope is theirs. Concurrent checks join the one request in flight instead of starting their own, and no
+ * check waits longer than the timeout: a silent token endpoint makes the check DOWN, while the request carries on
+ * in the background and later checks join it.
  * <p>
  * Details never include a token.
  */
 public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator implements AutoCloseable {
+
+    /** Azure Identity's own refresh offset: its cache stops serving a token this long before expiry. */
+    private static final Duration REFRESH_BEFORE_EXPIRY = Duration.ofMinutes(5);
 
     private final TokenCredential credential;
 
@@ -39,6 +44,8 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
 
     private final Map<String, Object> identity;
 
+    private final Clock clock;
+
     private final ExecutorService executor = Executors.newSingleThreadExecutor((task) -> {
         Thread thread = new Thread(task, "workload-identity-health");
         thread.setDaemon(true);
@@ -46,6 +53,8 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
     });
 
     private @Nullable CompletableFuture<AccessToken> inFlight;
+
+    private @Nullable AccessToken lastToken;
 
     /**
      * Creates an indicator.
@@ -56,7 +65,13 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
      */
     public WorkloadIdentityHealthIndicator(TokenCredential credential, String scope, Duration timeout,
             Map<String, Object> identity) {
+        this(credential, scope, timeout, identity, Clock.systemUTC());
+    }
+
+    WorkloadIdentityHealthIndicator(TokenCredential credential, String scope, Duration timeout,
+            Map<String, Object> identity, Clock clock) {
         super("Workload identity health check failed");
+        this.clock = clock;
         this.credential = credential;
         this.request = new TokenRequestContext().addScopes(scope).setCaeEnabled(true);
         this.timeout = timeout;
@@ -87,13 +102,22 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
         }
     }
 
-    /** Joins the request in flight, or starts one. */
+    /** The last token while it is fresh, else the request in flight, else a new request. */
     private synchronized CompletableFuture<AccessToken> acquire() {
+        if (this.lastToken != null && this.clock.instant()
+            .isBefore(this.lastToken.getExpiresAt().toInstant().minus(REFRESH_BEFORE_EXPIRY))) {
+            return CompletableFuture.completedFuture(this.lastToken);
+        }
         if (this.inFlight == null || this.inFlight.isDone()) {
             this.inFlight = CompletableFuture.supplyAsync(() -> this.credential.getTokenSync(this.request),
                     this.executor);
+            this.inFlight.thenAccept(this::remember);
         }
         return this.inFlight;
+    }
+
+    private synchronized void remember(AccessToken token) {
+        this.lastToken = token;
     }
 
     private static void addIfPresent(Health.Builder builder, String key, @Nullable Object value) {

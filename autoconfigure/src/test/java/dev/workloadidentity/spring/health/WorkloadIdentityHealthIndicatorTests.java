@@ -1,7 +1,10 @@
 package dev.workloadidentity.spring.health;
 
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -125,13 +128,42 @@ class WorkloadIdentityHealthIndicatorTests {
     }
 
     @Test
-    void eachCompletedCheckAsksTheCredentialAgain() {
-        // The credential's cache makes repeated requests free; the indicator must not pin an old answer.
+    void repeatedChecksReuseTheTokenWhileItIsFresh() {
         CountingCredential credential = new CountingCredential(0);
         WorkloadIdentityHealthIndicator indicator = indicator(credential, Duration.ofSeconds(3));
+        for (int i = 0; i < 5; i++) {
+            assertThat(indicator.health().getStatus()).isEqualTo(Status.UP);
+        }
+        assertThat(credential.calls.get()).isEqualTo(1);
+    }
+
+    @Test
+    void checkAsksAgainOnceTheTokenIsWithinFiveMinutesOfExpiry() {
+        CountingCredential credential = new CountingCredential(0);
+        MutableClock clock = new MutableClock(EXPIRY.toInstant().minus(Duration.ofMinutes(10)));
+        WorkloadIdentityHealthIndicator indicator = new WorkloadIdentityHealthIndicator(credential, SCOPE,
+                Duration.ofSeconds(3), Map.of(), clock);
+        this.indicators.add(indicator);
         indicator.health();
+        clock.now = EXPIRY.toInstant().minus(Duration.ofMinutes(6));
+        indicator.health();
+        assertThat(credential.calls.get()).isEqualTo(1);
+        clock.now = EXPIRY.toInstant().minus(Duration.ofMinutes(4));
         indicator.health();
         assertThat(credential.calls.get()).isEqualTo(2);
+    }
+
+    @Test
+    void checkAfterAFailureAsksAgain() {
+        AtomicInteger calls = new AtomicInteger();
+        TokenCredential failing = (request) -> {
+            calls.incrementAndGet();
+            return Mono.error(new IllegalStateException("down"));
+        };
+        WorkloadIdentityHealthIndicator indicator = indicator(failing, Duration.ofSeconds(3));
+        indicator.health();
+        indicator.health();
+        assertThat(calls.get()).isEqualTo(2);
     }
 
     @Test
@@ -147,6 +179,31 @@ class WorkloadIdentityHealthIndicatorTests {
                 Map.of("clientId", "client"));
         this.indicators.add(indicator);
         return indicator;
+    }
+
+    static class MutableClock extends Clock {
+
+        Instant now;
+
+        MutableClock(Instant now) {
+            this.now = now;
+        }
+
+        @Override
+        public Instant instant() {
+            return this.now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
     }
 
     /** Answers after a delay and counts how often it was asked. */
