@@ -360,7 +360,8 @@ final class ServiceBusHandler extends BaseHandler {
     /** The client settled a message it received: complete, abandon or dead-letter. */
     private void onDisposition(Sender sender, Delivery delivery, LinkState state) {
         if (state.role() != Role.FROM_ENTITY || !(delivery.getContext() instanceof UUID lockToken)) {
-            delivery.settle();
+            // A CBS reply: echo the client's outcome, settled (proton sends no frame for a bare settle).
+            settle(delivery, delivery.getRemoteState());
             return;
         }
         EntityQueue entity = state.entity();
@@ -459,8 +460,8 @@ final class ServiceBusHandler extends BaseHandler {
         return delivery;
     }
 
-    private static void settle(Delivery delivery, DeliveryState outcome) {
-        if (!delivery.remotelySettled()) {
+    private static void settle(Delivery delivery, @Nullable DeliveryState outcome) {
+        if (!delivery.remotelySettled() && outcome != null) {
             delivery.disposition(outcome);
         }
         delivery.settle();
