@@ -155,9 +155,9 @@ final class ServiceBusHandler extends BaseHandler {
     }
 
     /**
-     * Releases a connection once the client stopped sending. With TLS, proton-j's reactor drops the socket as
-     * soon as the client's close_notify arrives, without a TRANSPORT_CLOSED event, so this is where a closed
-     * connection is noticed.
+     * Releases a connection once the client stopped sending. With TLS, proton-j's reactor may drop the socket
+     * as soon as the client's close_notify arrives, without a TRANSPORT_CLOSED event (and so without
+     * CONNECTION_UNBOUND), so this is where a closed connection is noticed.
      */
     @Override
     public void onTransportTailClosed(Event event) {
@@ -245,9 +245,9 @@ final class ServiceBusHandler extends BaseHandler {
     public void onDelivery(Event event) {
         Delivery delivery = event.getDelivery();
         LinkState state = state(delivery.getLink());
-        if (delivery.getLink() instanceof Sender sender) {
+        if (delivery.getLink() instanceof Sender) {
             if (state != null && (delivery.getRemoteState() != null || delivery.remotelySettled())) {
-                onDisposition(sender, delivery, state);
+                onDisposition(delivery, state);
             }
             return;
         }
@@ -313,6 +313,10 @@ final class ServiceBusHandler extends BaseHandler {
             return;
         }
         settle(delivery, Accepted.getInstance());
+        pumpConsumers(entity);
+    }
+
+    private void pumpConsumers(EntityQueue entity) {
         for (Sender consumer : List.copyOf(this.consumers.getOrDefault(entity, Set.of()))) {
             pump(consumer);
         }
@@ -322,7 +326,7 @@ final class ServiceBusHandler extends BaseHandler {
     private void pump(Sender sender) {
         LinkState state = state(sender);
         if (state == null || state.role() != Role.FROM_ENTITY || sender.getLocalState() != EndpointState.ACTIVE
-                || sender.getCredit() <= 0) {
+                || sender.getCredit() <= 0 || !this.connections.contains(sender.getSession().getConnection())) {
             return;
         }
         EntityQueue entity = state.entity();
@@ -334,7 +338,7 @@ final class ServiceBusHandler extends BaseHandler {
             sender.close();
             return;
         }
-        boolean peekLock = sender.getSenderSettleMode() != SenderSettleMode.SETTLED;
+        boolean peekLock = sender.getSenderSettleMode() != SenderSettleMode.SETTLED; // else receive-and-delete
         while (sender.getCredit() > 0) {
             UUID lockToken = UUID.randomUUID();
             EntityQueue.StoredMessage message = entity.deliverNext(peekLock ? lockToken : null);
@@ -358,7 +362,7 @@ final class ServiceBusHandler extends BaseHandler {
     }
 
     /** The client settled a message it received: complete, abandon or dead-letter. */
-    private void onDisposition(Sender sender, Delivery delivery, LinkState state) {
+    private void onDisposition(Delivery delivery, LinkState state) {
         if (state.role() != Role.FROM_ENTITY || !(delivery.getContext() instanceof UUID lockToken)) {
             // A CBS reply: echo the client's outcome, settled (proton sends no frame for a bare settle).
             settle(delivery, delivery.getRemoteState());
@@ -374,12 +378,9 @@ final class ServiceBusHandler extends BaseHandler {
         else {
             held = entity.release(lockToken, !(outcome instanceof Released));
         }
-        delivery.disposition(held ? outcome : rejected(new ErrorCondition(MESSAGE_LOCK_LOST,
+        settle(delivery, held ? outcome : rejected(new ErrorCondition(MESSAGE_LOCK_LOST,
                 "The lock on the message was lost")));
-        delivery.settle();
-        for (Sender consumer : List.copyOf(this.consumers.getOrDefault(entity, Set.of()))) {
-            pump(consumer);
-        }
+        pumpConsumers(entity);
     }
 
     /** Forgets a consumer link and returns the messages it held locked to its entity. */
@@ -397,9 +398,7 @@ final class ServiceBusHandler extends BaseHandler {
             entity.release(lockToken, true);
         }
         state.locks().clear();
-        for (Sender consumer : List.copyOf(this.consumers.getOrDefault(entity, Set.of()))) {
-            pump(consumer);
-        }
+        pumpConsumers(entity);
     }
 
     private void open(Link link, LinkState state) {
@@ -430,15 +429,16 @@ final class ServiceBusHandler extends BaseHandler {
         link.close();
     }
 
-    /** Forgets a finished connection: returns its consumers' locked messages, and frees it. */
+    /**
+     * Forgets a finished connection: returns its consumers' locked messages and frees it. Freeing a connection
+     * still bound to its transport only marks it: proton finalizes it when the reactor unbinds the transport,
+     * which must happen only once, so this never unbinds.
+     */
     private void release(@Nullable Connection connection) {
         if (connection == null || !this.connections.remove(connection)) {
             return;
         }
         forEachLink(connection, null, this::forget);
-        if (connection.getTransport() != null) {
-            connection.getTransport().unbind();
-        }
         connection.free();
         runWhenAllClosed();
     }
