@@ -36,8 +36,10 @@ import org.jspecify.annotations.Nullable;
  * It serves SASL ANONYMOUS then CBS ({@code type=jwt} only); links to an entity need a valid unexpired token put
  * on the same connection for {@code amqp://{namespace}/{entity}} or {@code amqp://{namespace}/}, else they are
  * refused with {@code amqp:unauthorized-access}. Entities are queues created on first use, each holding and
- * remembering at most 1000 messages. Not served: {@code $management} (lock renewal, peek, scheduling),
- * sessions, transactions, topic fan-out and dead-letter queues. Tokens are never logged or kept.
+ * remembering at most 1000 messages. Peek-lock locks are announced for 60 s but not timed: a lock is lost (and
+ * the message delivered again) on abandon or when its link or connection closes. Not served:
+ * {@code $management} (lock renewal, peek, scheduling), sessions, transactions, topic fan-out and dead-letter
+ * queues. Tokens are never logged or kept.
  * <p>
  * The server starts listening in the constructor; {@link #close()} stops it.
  */
@@ -80,14 +82,15 @@ public final class FakeServiceBus implements AutoCloseable {
         this(serverContext, fullyQualifiedNamespace, validator, Clock.systemUTC());
     }
 
+    /** Starts a fake whose token expiry follows {@code clock}, for tests that let tokens expire. */
     FakeServiceBus(SSLContext serverContext, String fullyQualifiedNamespace, AccessTokenValidator validator,
             Clock clock) {
         Objects.requireNonNull(serverContext, "serverContext");
         Objects.requireNonNull(validator, "validator");
         if (fullyQualifiedNamespace.isBlank() || fullyQualifiedNamespace.contains("/")
                 || fullyQualifiedNamespace.contains(":")) {
-            throw new IllegalArgumentException(
-                    "Expected a host name such as fake-ns.servicebus.windows.net, got '" + fullyQualifiedNamespace + "'");
+            throw new IllegalArgumentException("Expected a host name such as fake-ns.servicebus.windows.net, got '"
+                    + fullyQualifiedNamespace + "'");
         }
         this.fullyQualifiedNamespace = fullyQualifiedNamespace;
         this.cbs = new CbsNode(fullyQualifiedNamespace, validator, clock);

@@ -267,7 +267,9 @@ class FakeServiceBusTest {
     private ServiceBusClientBuilder clientBuilder(TokenCredential credential, Duration tryTimeout) {
         return new ServiceBusClientBuilder().credential(NAMESPACE, credential)
             .customEndpointAddress(this.fake.customEndpointAddress())
-            .retryOptions(new AmqpRetryOptions().setMaxRetries(1).setDelay(Duration.ofMillis(100)).setTryTimeout(tryTimeout));
+            .retryOptions(new AmqpRetryOptions().setMaxRetries(1)
+                .setDelay(Duration.ofMillis(100))
+                .setTryTimeout(tryTimeout));
     }
 
     private static TokenCredential fixedToken(String token) {
