@@ -1,11 +1,16 @@
 package dev.workloadidentity.spring.endtoend;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 import com.azure.core.util.BinaryData;
+import com.azure.messaging.servicebus.ServiceBusMessage;
+import com.azure.messaging.servicebus.ServiceBusReceivedMessage;
+import com.azure.messaging.servicebus.ServiceBusReceiverClient;
+import com.azure.messaging.servicebus.ServiceBusSenderClient;
 import com.azure.security.keyvault.secrets.SecretClient;
 import com.azure.spring.cloud.autoconfigure.implementation.context.AzureGlobalPropertiesAutoConfiguration;
 import com.azure.spring.cloud.autoconfigure.implementation.context.AzureTokenCredentialAutoConfiguration;
@@ -36,7 +41,8 @@ import static org.assertj.core.api.Assertions.assertThatException;
 
 /**
  * The starter against a fake Azure that checks tokens as Azure does: a fake Entra that verifies the projected
- * service account token and mints signed access tokens, a Key Vault and Azurite that check them. Every call goes
+ * service account token and mints signed access tokens, and a Key Vault, Azurite and a Service Bus namespace
+ * that check them. Every call goes
  * over a real HTTPS connection on loopback.
  */
 class WorkloadIdentityEndToEndIT {
@@ -45,7 +51,7 @@ class WorkloadIdentityEndToEndIT {
 
     @RegisterExtension
     static final FakeAzureExtension azure = new FakeAzureExtension(
-            FakeAzure.builder().serviceAccount("shop", "orders-api").keyVault().blobStorage());
+            FakeAzure.builder().serviceAccount("shop", "orders-api").keyVault().blobStorage().serviceBus());
 
     @AfterEach
     void restoreProjectedToken() {
@@ -64,13 +70,23 @@ class WorkloadIdentityEndToEndIT {
                 .getBlobClient(UUID.randomUUID() + ".txt");
             blob.upload(BinaryData.fromString("order 42"));
             assertThat(blob.downloadContent().toString()).isEqualTo("order 42");
+            context.getBean(ServiceBusSenderClient.class).sendMessage(new ServiceBusMessage("order 43"));
+            ServiceBusReceiverClient receiver = context.getBean(ServiceBusReceiverClient.class);
+            ServiceBusReceivedMessage received = receiver.receiveMessages(1, Duration.ofSeconds(10))
+                .stream()
+                .findFirst()
+                .orElseThrow();
+            receiver.complete(received);
+            assertThat(received.getBody().toString()).isEqualTo("order 43");
         });
+        assertThat(azure.get().serviceBus().acceptedPutTokens()).isEqualTo(2);
+        assertThat(azure.get().serviceBus().activeMessageCount("orders")).isZero();
         assertThat(tokenRequests()).allSatisfy((request) -> {
             assertThat(request.succeeded()).isTrue();
             assertThat(request.clientId()).isEqualTo(azure.get().clientId());
         })
             .extracting(TokenRequest::resource)
-            .contains("https://vault.azure.net", "https://storage.azure.com");
+            .contains("https://vault.azure.net", "https://storage.azure.com", "https://servicebus.azure.net");
     }
 
     @Test
@@ -85,7 +101,12 @@ class WorkloadIdentityEndToEndIT {
             assertThatException()
                 .isThrownBy(() -> context.getBean(BlobServiceClient.class).createBlobContainerIfNotExists("refused"))
                 .satisfies(WorkloadIdentityEndToEndIT::isEntraRefusalOfSubject);
+            assertThatException()
+                .isThrownBy(() -> context.getBean(ServiceBusSenderClient.class)
+                    .sendMessage(new ServiceBusMessage("refused")))
+                .satisfies(WorkloadIdentityEndToEndIT::isEntraRefusalOfSubject);
         });
+        assertThat(azure.get().serviceBus().receivedMessages("orders")).doesNotContain("refused");
         assertThat(tokenRequests()).isNotEmpty().allSatisfy((request) -> assertThat(request.outcome())
             .isEqualTo("AADSTS700213"));
     }
@@ -156,7 +177,9 @@ class WorkloadIdentityEndToEndIT {
                     AzureGlobalPropertiesAutoConfiguration.class, AzureTokenCredentialAutoConfiguration.class,
                     AzureKeyVaultSecretAutoConfiguration.class, AzureStorageBlobAutoConfiguration.class,
                     AzureServiceBusAutoConfiguration.class))
-            .withPropertyValues(properties.toArray(String[]::new));
+            .withPropertyValues(properties.toArray(String[]::new))
+            .withPropertyValues("spring.cloud.azure.servicebus.entity-name=orders",
+                    "spring.cloud.azure.servicebus.entity-type=queue");
     }
 
 }

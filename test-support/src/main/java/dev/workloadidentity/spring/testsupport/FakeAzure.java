@@ -19,6 +19,7 @@ import dev.workloadidentity.spring.testsupport.entra.FederatedIdentityCredential
 import dev.workloadidentity.spring.testsupport.keyvault.FakeKeyVault;
 import dev.workloadidentity.spring.testsupport.kubernetes.ProjectedTokenVolume;
 import dev.workloadidentity.spring.testsupport.kubernetes.ServiceAccountTokenIssuer;
+import dev.workloadidentity.spring.testsupport.servicebus.FakeServiceBus;
 import dev.workloadidentity.spring.testsupport.storage.Azurite;
 import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
 import org.jspecify.annotations.Nullable;
@@ -36,6 +37,13 @@ import org.jspecify.annotations.Nullable;
  * </pre>
  */
 public final class FakeAzure implements AutoCloseable {
+
+    /** The Service Bus namespace the fake pretends to be, as Spring Cloud Azure's {@code namespace} takes it. */
+    public static final String SERVICE_BUS_NAMESPACE = "fake-ns";
+
+    private static final String SERVICE_BUS_DOMAIN = "servicebus.windows.net";
+
+    private static final String SERVICE_BUS_RESOURCE = "https://servicebus.azure.net";
 
     private final String tenantId;
 
@@ -61,7 +69,7 @@ public final class FakeAzure implements AutoCloseable {
 
     private final @Nullable Azurite blobStorage;
 
-    // The fake Service Bus joins here (field, builder switch, start, close, properties) once it exists.
+    private final @Nullable FakeServiceBus serviceBus;
 
     private FakeAzure(Builder builder) {
         this.tenantId = (builder.tenantId != null) ? builder.tenantId : UUID.randomUUID().toString();
@@ -81,6 +89,9 @@ public final class FakeAzure implements AutoCloseable {
             this.keyVault = builder.keyVault ? started(FakeKeyVault.start(this.tenantId,
                     this.entra.accessTokenValidator(FakeKeyVault.RESOURCE), this.tls, Clock.systemUTC())) : null;
             this.blobStorage = builder.blobStorage ? started(Azurite.start(this.tls)) : null;
+            this.serviceBus = builder.serviceBus ? started(new FakeServiceBus(this.tls.serverContext(),
+                    SERVICE_BUS_NAMESPACE + "." + SERVICE_BUS_DOMAIN,
+                    this.entra.accessTokenValidator(SERVICE_BUS_RESOURCE))) : null;
         }
         catch (RuntimeException ex) {
             closeAll(ex);
@@ -175,6 +186,17 @@ public final class FakeAzure implements AutoCloseable {
     }
 
     /**
+     * @return the fake Service Bus namespace
+     * @throws IllegalStateException if it was not asked for in the builder
+     */
+    public FakeServiceBus serviceBus() {
+        if (this.serviceBus == null) {
+            throw new IllegalStateException("The fake Service Bus was not started: call serviceBus() on the builder");
+        }
+        return this.serviceBus;
+    }
+
+    /**
      * The four variables the AKS workload-identity webhook injects into the pod.
      * @return {@code AZURE_CLIENT_ID}, {@code AZURE_TENANT_ID}, {@code AZURE_FEDERATED_TOKEN_FILE} and
      * {@code AZURE_AUTHORITY_HOST} (with its trailing slash)
@@ -191,7 +213,8 @@ public final class FakeAzure implements AutoCloseable {
     /**
      * Spring properties that point Spring Cloud Azure and the starter at the fakes that are running.
      * @return the Key Vault endpoint (with challenge-resource verification off, as {@code 127.0.0.1} is not under
-     * {@code vault.azure.net}), the Blob endpoint, and {@code workload-identity.instance-discovery=false}
+     * {@code vault.azure.net}), the Blob endpoint, the Service Bus namespace with the fake's address as custom
+     * endpoint, and {@code workload-identity.instance-discovery=false}
      */
     public Map<String, String> springProperties() {
         Map<String, String> properties = new LinkedHashMap<>();
@@ -201,6 +224,11 @@ public final class FakeAzure implements AutoCloseable {
         }
         if (this.blobStorage != null) {
             properties.put("spring.cloud.azure.storage.blob.endpoint", this.blobStorage.blobEndpoint());
+        }
+        if (this.serviceBus != null) {
+            properties.put("spring.cloud.azure.servicebus.namespace", SERVICE_BUS_NAMESPACE);
+            properties.put("spring.cloud.azure.servicebus.custom-endpoint-address",
+                    this.serviceBus.customEndpointAddress());
         }
         properties.put("workload-identity.instance-discovery", "false");
         return Collections.unmodifiableMap(properties);
@@ -268,6 +296,8 @@ public final class FakeAzure implements AutoCloseable {
 
         private boolean blobStorage;
 
+        private boolean serviceBus;
+
         private Builder() {
         }
 
@@ -302,7 +332,14 @@ public final class FakeAzure implements AutoCloseable {
             return this;
         }
 
-        // serviceBus() goes here once the fake Service Bus exists.
+        /**
+         * Starts a fake Service Bus namespace ({@value #SERVICE_BUS_NAMESPACE}) that accepts the fake Entra's
+         * tokens for {@code https://servicebus.azure.net}.
+         */
+        public Builder serviceBus() {
+            this.serviceBus = true;
+            return this;
+        }
 
         /** @return the running fake Azure */
         public FakeAzure start() {

@@ -16,6 +16,9 @@ import com.azure.security.keyvault.secrets.SecretClientBuilder;
 import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
 import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
+import com.azure.messaging.servicebus.ServiceBusClientBuilder;
+import com.azure.messaging.servicebus.ServiceBusMessage;
+import com.azure.messaging.servicebus.ServiceBusSenderClient;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,10 +35,12 @@ class FakeAzureTests {
             .serviceAccount("shop", "orders")
             .keyVault()
             .blobStorage()
+            .serviceBus()
             .start();
         int entraPort = azure.entra().port();
         int vaultPort = azure.keyVault().port();
         int blobPort = azure.blobStorage().port();
+        int serviceBusPort = azure.serviceBus().port();
         long azuritePid = azure.blobStorage().pid();
         Path tokenFile = azure.tokenFile();
         try {
@@ -49,6 +54,9 @@ class FakeAzureTests {
                     entry("spring.cloud.azure.keyvault.secret.challenge-resource-verification-enabled", "false"),
                     entry("spring.cloud.azure.storage.blob.endpoint",
                             "https://127.0.0.1:" + blobPort + "/devstoreaccount1"),
+                    entry("spring.cloud.azure.servicebus.namespace", "fake-ns"),
+                    entry("spring.cloud.azure.servicebus.custom-endpoint-address",
+                            "https://127.0.0.1:" + serviceBusPort),
                     entry("workload-identity.instance-discovery", "false"));
             assertThat(Files.isSymbolicLink(tokenFile)).isTrue();
             assertThat(azure.issuer().issuerUrl()).contains(azure.tenantId()).endsWith("/");
@@ -66,6 +74,15 @@ class FakeAzureTests {
                 .createBlobContainer("fake-azure");
             container.getBlobClient("a.txt").upload(BinaryData.fromString("stored"));
             assertThat(container.getBlobClient("a.txt").downloadContent().toString()).isEqualTo("stored");
+            try (ServiceBusSenderClient sender = new ServiceBusClientBuilder()
+                .credential("fake-ns.servicebus.windows.net", credential)
+                .customEndpointAddress(azure.serviceBus().customEndpointAddress())
+                .sender()
+                .queueName("orders")
+                .buildClient()) {
+                sender.sendMessage(new ServiceBusMessage("order 1"));
+            }
+            assertThat(azure.serviceBus().receivedMessages("orders")).containsExactly("order 1");
             assertThat(azure.entra().tokenRequests()).extracting(TokenRequest::outcome).containsOnly("success");
         }
         finally {
@@ -73,7 +90,7 @@ class FakeAzureTests {
         }
 
         assertThat(ProcessHandle.of(azuritePid).filter(ProcessHandle::isAlive)).isEmpty();
-        assertThat(List.of(entraPort, vaultPort, blobPort)).allSatisfy((port) -> assertThat(canBind(port)).isTrue());
+        assertThat(List.of(entraPort, vaultPort, blobPort, serviceBusPort)).allSatisfy((port) -> assertThat(canBind(port)).isTrue());
         assertThat(tokenFile.getParent().getParent()).doesNotExist();
     }
 
@@ -93,6 +110,7 @@ class FakeAzureTests {
         try (FakeAzure azure = FakeAzure.builder().start()) {
             assertThatIllegalStateException().isThrownBy(azure::keyVault).withMessageContaining("keyVault()");
             assertThatIllegalStateException().isThrownBy(azure::blobStorage).withMessageContaining("blobStorage()");
+            assertThatIllegalStateException().isThrownBy(azure::serviceBus).withMessageContaining("serviceBus()");
             assertThat(azure.springProperties()).containsOnlyKeys("workload-identity.instance-discovery");
             assertThat(azure.tenantId()).isNotEqualTo(azure.clientId());
         }
