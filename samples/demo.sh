@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The sample app against a local fake Azure, with the environment the AKS workload identity webhook injects.
+#
+#   samples/demo.sh           build, start the fake Azure and the sample, call each service, then keep running
+#   samples/demo.sh --smoke   the same flow once; exits 0 only if Key Vault, Blob and Service Bus all accepted
+#                             the workload-identity token and health is UP
+#
+# Needs Java 17+ and Node.js 20+ with npm (for Azurite, the Azure Storage emulator). Everything runs on
+# 127.0.0.1; every process this script starts is stopped when it exits.
+set -euo pipefail
+
+smoke=false
+case "${1:-}" in
+  --smoke) smoke=true ;;
+  "") ;;
+  *) echo "usage: samples/demo.sh [--smoke]" >&2; exit 2 ;;
+esac
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+work="$root/samples/target/demo"
+cd "$root"
+
+for tool in java node npm curl; do
+  command -v "$tool" >/dev/null 2>&1 || {
+    echo "demo.sh needs $tool on the PATH (Java 17+, Node.js 20+ with npm, curl)." >&2
+    exit 1
+  }
+done
+
+say() { printf '\n==> %s\n' "$*"; }
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits up to $2 seconds for command $1 to succeed; fails naming the log to read.
+wait_for() {
+  local check=$1 seconds=$2 what=$3 log=$4
+  for _ in $(seq "$((seconds * 4))"); do
+    if eval "$check"; then return 0; fi
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null || { echo "$what exited; its log ($log):" >&2; tail -n 40 "$log" >&2; exit 1; }
+    done
+    sleep 0.25
+  done
+  echo "$what was not ready within ${seconds}s; its log ($log):" >&2
+  tail -n 40 "$log" >&2
+  exit 1
+}
+
+say "Building the starter, the fake Azure and the sample (./mvnw package)"
+./mvnw -B -q package -DskipTests
+# The build installs Azurite from test-support/azurite/package-lock.json when it is missing.
+./mvnw -B -q -pl test-support initialize
+./mvnw -B -q -pl test-support dependency:build-classpath -Dmdep.outputFile="$work/fake-azure.classpath" \
+  -Dmdep.includeScope=runtime >/dev/null
+mkdir -p "$work"
+rm -f "$work/ready"
+
+say "Starting the fake Azure: Entra token endpoint, Key Vault, Azurite (Blob) and Service Bus"
+java -cp "test-support/target/classes:$(cat "$work/fake-azure.classpath")" \
+  -Dfake-azure.azurite-home="$root/test-support/azurite" \
+  dev.workloadidentity.spring.testsupport.FakeAzureMain "$work" >"$work/fake-azure.log" 2>&1 &
+pids+=($!)
+wait_for '[ -f "$work/ready" ]' 90 "The fake Azure" "$work/fake-azure.log"
+head -n 2 "$work/fake-azure.log"
+
+say "Environment the AKS webhook would inject into the pod"
+sed 's/^export /  /' "$work/pod.env"
+
+say "Starting the sample app with that environment"
+(
+  # shellcheck disable=SC1091
+  source "$work/pod.env"
+  # shellcheck disable=SC2046
+  exec java $(cat "$work/java-options") -jar samples/target/workload-identity-spring-boot-sample-*.jar \
+    --spring.config.additional-location="file:$work/fake-azure.properties" --server.port=0 \
+    --server.address=127.0.0.1
+) >"$work/sample.log" 2>&1 &
+pids+=($!)
+port_of_sample() { grep -oE 'Tomcat started on port [0-9]+' "$work/sample.log" | grep -oE '[0-9]+$' | head -n 1; }
+wait_for '[ -n "$(port_of_sample)" ]' 120 "The sample app" "$work/sample.log"
+app="http://127.0.0.1:$(port_of_sample)"
+
+say "GET $app/actuator/health"
+health=$(curl -sS "$app/actuator/health")
+if command -v python3 >/dev/null 2>&1; then echo "$health" | python3 -m json.tool; else echo "$health"; fi
+
+say "GET $app/service-calls (each call authenticates with the pod's workload identity)"
+calls=$(curl -sS "$app/service-calls")
+echo "$calls" | sed 's/},{/}\n{/g; s/^\[//; s/\]$//' | sed -E \
+  's/.*"service":"([^"]*)","ok":(true|false),"detail":"(.*)"}$/  \1: \2 - \3/; s/: true -/: OK   -/; s/: false -/: FAIL -/'
+
+say "What the fake Azure saw (tokens are checked, never printed)"
+sleep 0.5
+tail -n +3 "$work/fake-azure.log" | grep -E '^\[fake' || true
+
+count() { grep -o "$1" <<<"$2" | wc -l || true; }
+ok=$(count '"ok":true' "$calls")
+failed=$(count '"ok":false' "$calls")
+# The overall status is the last member of the health document.
+health_up=$(grep -qE '"status":"UP"\}$' <<<"$health" && echo yes || echo no)
+echo
+if [ "$ok" -eq 3 ] && [ "$failed" -eq 0 ] && [ "$health_up" = yes ]; then
+  echo "RESULT: Key Vault, Blob Storage and Service Bus all accepted the workload-identity token; health is UP."
+  result=0
+else
+  echo "RESULT: FAILED ($ok of 3 service calls succeeded, health UP: $health_up). Logs: $work/sample.log, $work/fake-azure.log"
+  result=1
+fi
+
+if $smoke; then
+  exit "$result"
+fi
+
+say "The demo keeps running. Try:"
+echo "  curl $app/service-calls"
+echo "  curl $app/actuator/health/workloadIdentity"
+echo "Logs: $work/sample.log and $work/fake-azure.log. Press Ctrl-C to stop everything."
+tail -n 0 -f "$work/fake-azure.log" &
+pids+=($!)
+wait "${pids[0]}"
