@@ -35,7 +35,7 @@ public final class WorkloadIdentityDetection {
         for (String key : new String[] { TOKEN_FILE_PROPERTY, TOKEN_FILE_VARIABLE }) {
             String value = environment.getProperty(key);
             if (StringUtils.hasText(value)) {
-                return ConditionOutcome.match(message.found(key).items(key + "=" + value));
+                return ConditionOutcome.match(message.found("federated token file").items(key + "=" + value));
             }
         }
         return ConditionOutcome

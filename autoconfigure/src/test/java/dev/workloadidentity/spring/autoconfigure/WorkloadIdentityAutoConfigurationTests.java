@@ -213,7 +213,7 @@ class WorkloadIdentityAutoConfigurationTests {
     void conditionReportSaysWhatWasFound(CapturedOutput output) {
         onAksPod().withInitializer(ConditionEvaluationReportLoggingListener.forLogLevel(LogLevel.INFO))
             .run((context) -> assertThat(context).hasNotFailed());
-        assertThat(output).contains("@ConditionalOnWorkloadIdentity found AZURE_FEDERATED_TOKEN_FILE AZURE_FEDERATED_TOKEN_FILE="
+        assertThat(output).contains("@ConditionalOnWorkloadIdentity found federated token file AZURE_FEDERATED_TOKEN_FILE="
                 + this.tokenFile);
     }
 
