@@ -64,7 +64,7 @@ class SpringCloudAzureClientsTests {
                     "spring.cloud.azure.profile.tenant-id=00000000-0000-0000-0000-0000000007e1",
                     "spring.cloud.azure.keyvault.secret.endpoint=https://myvault.vault.azure.net/",
                     "spring.cloud.azure.storage.blob.endpoint=https://acct.blob.core.windows.net/",
-                    "spring.cloud.azure.servicebus.namespace=myns", "spring.cloud.azure.servicebus.entity-name=orders",
+                    "spring.cloud.azure.servicebus.namespace=my-namespace", "spring.cloud.azure.servicebus.entity-name=orders",
                     "spring.cloud.azure.servicebus.entity-type=queue");
     }
 
