@@ -1,10 +1,7 @@
 package dev.workloadidentity.spring.health;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +18,7 @@ import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
 import com.microsoft.aad.msal4j.MsalServiceException;
+import dev.workloadidentity.spring.testsupport.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
@@ -145,10 +143,10 @@ class WorkloadIdentityHealthIndicatorTests {
                 Duration.ofSeconds(3), Map.of(), clock);
         this.indicators.add(indicator);
         indicator.health();
-        clock.now = EXPIRY.toInstant().minus(Duration.ofMinutes(6));
+        clock.advance(Duration.ofMinutes(4));
         indicator.health();
         assertThat(credential.calls.get()).isEqualTo(1);
-        clock.now = EXPIRY.toInstant().minus(Duration.ofMinutes(4));
+        clock.advance(Duration.ofMinutes(2));
         indicator.health();
         assertThat(credential.calls.get()).isEqualTo(2);
     }
@@ -179,31 +177,6 @@ class WorkloadIdentityHealthIndicatorTests {
                 Map.of("clientId", "client"));
         this.indicators.add(indicator);
         return indicator;
-    }
-
-    static class MutableClock extends Clock {
-
-        Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public Instant instant() {
-            return this.now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
     }
 
     /** Answers after a delay and counts how often it was asked. */

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.workloadidentity.spring.testsupport.MutableClock;
 import dev.workloadidentity.spring.testsupport.servicebus.CbsNode.Authorizations;
 import dev.workloadidentity.spring.testsupport.token.InvalidTokenException;
 import org.apache.qpid.proton.Proton;

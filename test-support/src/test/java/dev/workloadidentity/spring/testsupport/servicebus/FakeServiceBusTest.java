@@ -23,6 +23,7 @@ import com.azure.messaging.servicebus.ServiceBusReceivedMessage;
 import com.azure.messaging.servicebus.ServiceBusReceiverClient;
 import com.azure.messaging.servicebus.ServiceBusSenderClient;
 import com.azure.messaging.servicebus.models.ServiceBusReceiveMode;
+import dev.workloadidentity.spring.testsupport.MutableClock;
 import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
 import dev.workloadidentity.spring.testsupport.token.AccessTokenValidator;
 import dev.workloadidentity.spring.testsupport.token.InvalidTokenException;

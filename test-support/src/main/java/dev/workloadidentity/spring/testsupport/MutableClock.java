@@ -1,4 +1,4 @@
-package dev.workloadidentity.spring.testsupport.servicebus;
+package dev.workloadidentity.spring.testsupport;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,16 +6,23 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock tests move forward, to let tokens expire without waiting. */
-final class MutableClock extends Clock {
+/** A clock tests move forward, to let tokens expire without waiting. Pass it where a fake takes a {@link Clock}. */
+public final class MutableClock extends Clock {
 
     private volatile Instant now;
 
-    MutableClock(Instant now) {
+    /**
+     * @param now the time the clock starts at
+     */
+    public MutableClock(Instant now) {
         this.now = now;
     }
 
-    void advance(Duration duration) {
+    /**
+     * Moves the clock.
+     * @param duration how far ahead
+     */
+    public void advance(Duration duration) {
         this.now = this.now.plus(duration);
     }
 
