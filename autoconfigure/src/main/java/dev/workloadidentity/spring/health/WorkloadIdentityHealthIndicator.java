@@ -109,15 +109,16 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
             return CompletableFuture.completedFuture(this.lastToken);
         }
         if (this.inFlight == null || this.inFlight.isDone()) {
-            this.inFlight = CompletableFuture.supplyAsync(() -> this.credential.getTokenSync(this.request),
-                    this.executor);
-            this.inFlight.thenAccept(this::remember);
+            this.inFlight = CompletableFuture
+                .supplyAsync(() -> remember(this.credential.getTokenSync(this.request)), this.executor);
         }
         return this.inFlight;
     }
 
-    private synchronized void remember(AccessToken token) {
+    /** Runs before the request's future completes, so no later check can miss the token and ask again. */
+    private synchronized AccessToken remember(AccessToken token) {
         this.lastToken = token;
+        return token;
     }
 
     private static void addIfPresent(Health.Builder builder, String key, @Nullable Object value) {
