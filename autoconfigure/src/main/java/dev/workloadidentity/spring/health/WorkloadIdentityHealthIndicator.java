@@ -27,7 +27,7 @@ import org.springframework.boot.health.contributor.Health;
  * point it asks the credential, with a CAE request as Azure SDK clients make, so it shares their cache entry when
  * the scope is theirs. Concurrent checks join the one request in flight instead of starting their own, and no
  * check waits longer than the timeout: a silent token endpoint makes the check DOWN, while the request carries on
- * in the background and later checks join it.
+ * in the background and later checks join it; such a DOWN also shows why the previous request failed, if it did.
  * <p>
  * Details never include a token.
  */
@@ -55,6 +55,8 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
     private @Nullable CompletableFuture<AccessToken> inFlight;
 
     private @Nullable AccessToken lastToken;
+
+    private @Nullable Throwable lastFailure;
 
     /**
      * Creates an indicator.
@@ -88,6 +90,10 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
         catch (TimeoutException ex) {
             builder.down().withDetail("reason", "No access token within " + this.timeout.toMillis()
                     + " ms; the token endpoint is slow or unreachable. The request goes on in the background.");
+            Throwable previous = lastFailure();
+            if (previous != null) {
+                builder.withDetail("lastFailure", TokenFailure.of(previous).reason());
+            }
         }
         catch (ExecutionException ex) {
             TokenFailure failure = TokenFailure.of(ex.getCause());
@@ -109,16 +115,31 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
             return CompletableFuture.completedFuture(this.lastToken);
         }
         if (this.inFlight == null || this.inFlight.isDone()) {
-            this.inFlight = CompletableFuture
-                .supplyAsync(() -> remember(this.credential.getTokenSync(this.request)), this.executor);
+            this.inFlight = CompletableFuture.supplyAsync(this::request, this.executor);
         }
         return this.inFlight;
     }
 
-    /** Runs before the request's future completes, so no later check can miss the token and ask again. */
-    private synchronized AccessToken remember(AccessToken token) {
-        this.lastToken = token;
-        return token;
+    /** Records the outcome before the future completes, so no later check can miss it. */
+    private AccessToken request() {
+        try {
+            AccessToken token = this.credential.getTokenSync(this.request);
+            synchronized (this) {
+                this.lastToken = token;
+                this.lastFailure = null;
+            }
+            return token;
+        }
+        catch (RuntimeException ex) {
+            synchronized (this) {
+                this.lastFailure = ex;
+            }
+            throw ex;
+        }
+    }
+
+    private synchronized @Nullable Throwable lastFailure() {
+        return this.lastFailure;
     }
 
     private static void addIfPresent(Health.Builder builder, String key, @Nullable Object value) {
@@ -127,9 +148,10 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
         }
     }
 
+    /** Lets a request in flight finish on its daemon thread rather than interrupt it mid-call. */
     @Override
     public void close() {
-        this.executor.shutdownNow();
+        this.executor.shutdown();
     }
 
 }

@@ -1,5 +1,6 @@
 package dev.workloadidentity.spring.health;
 
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -93,6 +94,41 @@ class WorkloadIdentityHealthIndicatorTests {
         assertThat(health.getStatus()).isEqualTo(Status.DOWN);
         assertThat((String) health.getDetails().get("reason")).startsWith("No access token within 200 ms");
         assertThat(elapsedMillis).isLessThan(5_000);
+        never.countDown();
+    }
+
+    @Test
+    void timeoutShowsWhyThePreviousRequestFailed() {
+        AtomicInteger calls = new AtomicInteger();
+        CountDownLatch never = new CountDownLatch(1);
+        TokenCredential failingThenSilent = new TokenCredential() {
+
+            @Override
+            public Mono<AccessToken> getToken(TokenRequestContext request) {
+                return Mono.fromCallable(() -> getTokenSync(request));
+            }
+
+            @Override
+            public AccessToken getTokenSync(TokenRequestContext request) {
+                if (calls.incrementAndGet() == 1) {
+                    throw new IllegalStateException("first", new UnknownHostException("login.example"));
+                }
+                try {
+                    never.await();
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new IllegalStateException("never answered");
+            }
+
+        };
+        WorkloadIdentityHealthIndicator indicator = indicator(failingThenSilent, Duration.ofMillis(200));
+        assertThat(indicator.health().getDetails()).doesNotContainKey("lastFailure");
+        Health second = indicator.health();
+        assertThat((String) second.getDetails().get("reason")).startsWith("No access token within 200 ms");
+        assertThat(second.getDetails()).containsEntry("lastFailure",
+                "The token request failed: UnknownHostException: login.example");
         never.countDown();
     }
 

@@ -76,14 +76,17 @@ public final class FakeAzureTls {
     }
 
     /**
-     * Returns the stores this JVM trusts, creating them in a temporary directory and
+     * Returns the stores this JVM trusts, creating them in a temporary directory (deleted when the JVM exits) and
      * {@linkplain #installAsJvmDefault() installing} them on first use.
      * @return the JVM-wide stores
      */
     public static synchronized FakeAzureTls jvmDefault() {
         if (jvmDefault == null) {
             try {
-                FakeAzureTls tls = createIn(Files.createTempDirectory("fake-azure-tls"));
+                Path directory = Files.createTempDirectory("fake-azure-tls");
+                Runtime.getRuntime()
+                    .addShutdownHook(new Thread(() -> deleteQuietly(directory), "fake-azure-tls-cleanup"));
+                FakeAzureTls tls = createIn(directory);
                 tls.installAsJvmDefault();
                 jvmDefault = tls;
             }
@@ -92,6 +95,18 @@ public final class FakeAzureTls {
             }
         }
         return jvmDefault;
+    }
+
+    private static void deleteQuietly(Path directory) {
+        try (var files = Files.list(directory)) {
+            for (Path file : files.toList()) {
+                Files.deleteIfExists(file);
+            }
+            Files.deleteIfExists(directory);
+        }
+        catch (IOException ex) {
+            // A temporary directory left behind is harmless.
+        }
     }
 
     /** Makes every TLS client in this JVM trust (only) the fake servers' certificate. */
