@@ -4,7 +4,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -17,19 +16,16 @@ import com.azure.core.http.policy.RetryOptions;
 import com.azure.security.keyvault.secrets.SecretClient;
 import com.azure.security.keyvault.secrets.SecretClientBuilder;
 import com.azure.security.keyvault.secrets.models.KeyVaultSecret;
+import dev.workloadidentity.spring.testsupport.FakeAzure;
 import dev.workloadidentity.spring.testsupport.TestClients;
 import dev.workloadidentity.spring.testsupport.entra.FakeEntra;
-import dev.workloadidentity.spring.testsupport.entra.FederatedIdentityCredential;
 import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
 import dev.workloadidentity.spring.testsupport.json.Json;
-import dev.workloadidentity.spring.testsupport.kubernetes.ProjectedTokenVolume;
-import dev.workloadidentity.spring.testsupport.kubernetes.ServiceAccountTokenIssuer;
 import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
 import dev.workloadidentity.spring.testsupport.token.Jwt;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -42,6 +38,8 @@ class FakeKeyVaultTests {
 
     private static final String CLIENT = UUID.randomUUID().toString();
 
+    private static FakeAzure azure;
+
     private static FakeEntra entra;
 
     private static FakeKeyVault vault;
@@ -49,23 +47,23 @@ class FakeKeyVaultTests {
     private static TokenCredential workloadIdentity;
 
     @BeforeAll
-    static void start(@TempDir Path directory) {
-        FakeAzureTls.jvmDefault();
-        ServiceAccountTokenIssuer cluster = ServiceAccountTokenIssuer.forTenant(TENANT);
-        entra = FakeEntra.start(TENANT)
-            .trustIssuer(cluster)
-            .addFederatedIdentityCredential(CLIENT,
-                    FederatedIdentityCredential.forServiceAccount(cluster.issuerUrl(), "shop", "orders"));
-        vault = FakeKeyVault.start(TENANT, entra.accessTokenValidator(FakeKeyVault.RESOURCE));
-        ProjectedTokenVolume volume = new ProjectedTokenVolume(directory);
-        volume.write(cluster.mint("shop", "orders"));
-        workloadIdentity = TestClients.workloadIdentity(entra, TENANT, CLIENT, volume.tokenFile());
+    static void start() {
+        azure = FakeAzure.builder()
+            .tenantId(TENANT)
+            .clientId(CLIENT)
+            .serviceAccount("shop", "orders")
+            .keyVault()
+            .start();
+        entra = azure.entra();
+        vault = azure.keyVault();
+        workloadIdentity = TestClients.workloadIdentity(entra, TENANT, CLIENT, azure.tokenFile());
     }
 
     @AfterAll
     static void stop() {
-        vault.close();
-        entra.close();
+        if (azure != null) {
+            azure.close();
+        }
     }
 
     @Test

@@ -1,6 +1,5 @@
 package dev.workloadidentity.spring.testsupport.storage;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
@@ -13,18 +12,14 @@ import com.azure.storage.blob.BlobServiceClientBuilder;
 import com.azure.storage.blob.models.BlobStorageException;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
+import dev.workloadidentity.spring.testsupport.FakeAzure;
 import dev.workloadidentity.spring.testsupport.TestClients;
 import dev.workloadidentity.spring.testsupport.entra.FakeEntra;
-import dev.workloadidentity.spring.testsupport.entra.FederatedIdentityCredential;
 import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
-import dev.workloadidentity.spring.testsupport.kubernetes.ProjectedTokenVolume;
-import dev.workloadidentity.spring.testsupport.kubernetes.ServiceAccountTokenIssuer;
-import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
 import dev.workloadidentity.spring.testsupport.token.Jwt;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -36,6 +31,8 @@ class AzuriteTests {
 
     private static final String CLIENT = UUID.randomUUID().toString();
 
+    private static FakeAzure azure;
+
     private static FakeEntra entra;
 
     private static Azurite azurite;
@@ -43,25 +40,23 @@ class AzuriteTests {
     private static TokenCredential workloadIdentity;
 
     @BeforeAll
-    static void start(@TempDir Path directory) {
-        FakeAzureTls.jvmDefault();
-        ServiceAccountTokenIssuer cluster = ServiceAccountTokenIssuer.forTenant(TENANT);
-        entra = FakeEntra.start(TENANT)
-            .trustIssuer(cluster)
-            .addFederatedIdentityCredential(CLIENT,
-                    FederatedIdentityCredential.forServiceAccount(cluster.issuerUrl(), "shop", "orders"));
-        ProjectedTokenVolume volume = new ProjectedTokenVolume(directory);
-        volume.write(cluster.mint("shop", "orders"));
-        workloadIdentity = TestClients.workloadIdentity(entra, TENANT, CLIENT, volume.tokenFile());
-        azurite = Azurite.start();
+    static void start() {
+        azure = FakeAzure.builder()
+            .tenantId(TENANT)
+            .clientId(CLIENT)
+            .serviceAccount("shop", "orders")
+            .blobStorage()
+            .start();
+        entra = azure.entra();
+        azurite = azure.blobStorage();
+        workloadIdentity = TestClients.workloadIdentity(entra, TENANT, CLIENT, azure.tokenFile());
     }
 
     @AfterAll
     static void stop() {
-        if (azurite != null) {
-            azurite.close();
+        if (azure != null) {
+            azure.close();
         }
-        entra.close();
     }
 
     @Test
