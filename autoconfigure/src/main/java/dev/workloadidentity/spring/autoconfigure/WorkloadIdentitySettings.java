@@ -29,7 +29,8 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
 
     static final String AUTHORITY_HOST_VARIABLE = "AZURE_AUTHORITY_HOST";
 
-    static final String ACTIVE_DIRECTORY_ENDPOINT_PROPERTY = "spring.cloud.azure.profile.environment.active-directory-endpoint";
+    static final String ACTIVE_DIRECTORY_ENDPOINT_PROPERTY = "spring.cloud.azure.profile.environment."
+            + "active-directory-endpoint";
 
     static final String CLOUD_TYPE_PROPERTY = "spring.cloud.azure.profile.cloud-type";
 
