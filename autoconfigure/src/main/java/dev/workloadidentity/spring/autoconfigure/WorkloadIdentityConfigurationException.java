@@ -1,5 +1,7 @@
 package dev.workloadidentity.spring.autoconfigure;
 
+import dev.workloadidentity.spring.diagnostics.Diagnosis;
+
 /**
  * Workload identity is switched on but cannot work as configured. Carries what is wrong and what to change, which
  * {@link WorkloadIdentityFailureAnalyzer} turns into Spring Boot's startup failure report.
@@ -8,16 +10,16 @@ public class WorkloadIdentityConfigurationException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
-    private final String action;
+    private final transient Diagnosis diagnosis;
 
-    public WorkloadIdentityConfigurationException(String description, String action) {
-        super(description);
-        this.action = action;
+    public WorkloadIdentityConfigurationException(Diagnosis diagnosis) {
+        super(diagnosis.reason());
+        this.diagnosis = diagnosis;
     }
 
-    /** @return what the user should change */
-    public String getAction() {
-        return this.action;
+    /** @return what is wrong, why and what to change */
+    public Diagnosis getDiagnosis() {
+        return this.diagnosis;
     }
 
 }

@@ -8,7 +8,10 @@ class WorkloadIdentityFailureAnalyzer extends AbstractFailureAnalyzer<WorkloadId
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, WorkloadIdentityConfigurationException cause) {
-        return new FailureAnalysis(cause.getMessage(), cause.getAction(), cause);
+        return new FailureAnalysis(cause.getMessage(),
+                cause.getDiagnosis().action() + " To run without workload identity, set workload-identity.enabled=false."
+                        + " [" + cause.getDiagnosis().code() + "]",
+                cause);
     }
 
 }

@@ -1,10 +1,18 @@
 package dev.workloadidentity.spring.autoconfigure;
 
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
 
+import dev.workloadidentity.spring.diagnostics.Diagnosis;
+import dev.workloadidentity.spring.diagnostics.FederatedTokenFile;
+import dev.workloadidentity.spring.diagnostics.Problem;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.env.PropertyResolver;
@@ -17,11 +25,12 @@ import org.springframework.util.StringUtils;
  * @param clientId client ID of the Entra application or managed identity
  * @param tenantId its tenant
  * @param tokenFile the projected service account token (re-read on every token request, never cached)
+ * @param tokenFileSource the property or variable the token file's path came from
  * @param authorityHost the Entra authority host, https
  * @param instanceDiscovery whether the token client may look up the authority with Microsoft's discovery
  */
-public record WorkloadIdentitySettings(String clientId, String tenantId, Path tokenFile, String authorityHost,
-        boolean instanceDiscovery) {
+public record WorkloadIdentitySettings(String clientId, String tenantId, Path tokenFile, String tokenFileSource,
+        String authorityHost, boolean instanceDiscovery) {
 
     static final String CLIENT_ID_VARIABLE = "AZURE_CLIENT_ID";
 
@@ -34,7 +43,15 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
 
     static final String CLOUD_TYPE_PROPERTY = "spring.cloud.azure.profile.cloud-type";
 
-    private static final String TURN_OFF = " To run without workload identity, set workload-identity.enabled=false.";
+    private static final Log logger = LogFactory.getLog(WorkloadIdentitySettings.class);
+
+    private static final Pattern GUID = Pattern
+        .compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+    /** @return where the token file came from and its path, e.g. {@code AZURE_FEDERATED_TOKEN_FILE=/var/run/...} */
+    public String tokenFileSetting() {
+        return this.tokenFileSource + "=" + this.tokenFile;
+    }
 
     /** @return the Azure Resource Manager scope of the cloud the authority host belongs to */
     public String resourceManagerScope() {
@@ -42,7 +59,8 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
     }
 
     /**
-     * Resolves and checks the settings. Reads the file system (the token file must exist) but not the network.
+     * Resolves and checks the settings. Reads the token file (it must hold a JWT) but not the network; logs a
+     * warning for a token that Entra is likely to refuse (expired, or for another audience).
      * @param properties the bound {@code workload-identity.*} properties
      * @param environment where the webhook's variables and Spring Cloud Azure's profile are read from
      * @return the settings
@@ -53,52 +71,44 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
         Setting tokenFile = Setting.first(environment, properties.getTokenFile(), "workload-identity.token-file",
                 WorkloadIdentityDetection.TOKEN_FILE_VARIABLE);
         if (tokenFile == null) {
-            throw new WorkloadIdentityConfigurationException(
-                    "Workload identity is enabled but no federated token file is configured.",
-                    "Label the pod with azure.workload.identity/use: \"true\" so the AKS webhook sets "
-                            + "AZURE_FEDERATED_TOKEN_FILE, or set workload-identity.token-file." + TURN_OFF);
+            throw fail(Problem.TOKEN_FILE_MISSING, Map.of("tokenFileSetting", "AZURE_FEDERATED_TOKEN_FILE"));
         }
+        Map<String, Object> found = new LinkedHashMap<>();
+        found.put("tokenFileSetting", tokenFile);
         Setting clientId = Setting.first(environment, properties.getClientId(), "workload-identity.client-id",
                 CLIENT_ID_VARIABLE);
-        if (clientId == null) {
-            throw missing("client ID", "AZURE_CLIENT_ID", "workload-identity.client-id", tokenFile,
-                    "Annotate the pod's service account with azure.workload.identity/client-id: <client ID> and "
-                            + "recreate the pod, so the AKS webhook sets AZURE_CLIENT_ID, or set "
-                            + "workload-identity.client-id.");
-        }
+        check(clientId, Problem.CLIENT_ID_MISSING, Problem.CLIENT_ID_INVALID, "clientIdSetting", found);
         Setting tenantId = Setting.first(environment, properties.getTenantId(), "workload-identity.tenant-id",
                 TENANT_ID_VARIABLE);
-        if (tenantId == null) {
-            throw missing("tenant ID", "AZURE_TENANT_ID", "workload-identity.tenant-id", tokenFile,
-                    "Set AZURE_TENANT_ID (the AKS webhook sets it from the service account annotation "
-                            + "azure.workload.identity/tenant-id or the cluster's tenant), or set "
-                            + "workload-identity.tenant-id.");
-        }
-        return new WorkloadIdentitySettings(clientId.value(), tenantId.value(), checkTokenFile(tokenFile),
-                resolveAuthorityHost(properties, environment), properties.isInstanceDiscovery());
-    }
-
-    private static WorkloadIdentityConfigurationException missing(String what, String variable, String property,
-            Setting tokenFile, String action) {
-        return new WorkloadIdentityConfigurationException("Workload identity is enabled (" + tokenFile
-                + ") but no " + what + " is configured: neither " + variable + " nor " + property + " is set.",
-                action + TURN_OFF);
-    }
-
-    private static Path checkTokenFile(Setting tokenFile) {
+        check(tenantId, Problem.TENANT_ID_MISSING, Problem.TENANT_ID_INVALID, "tenantIdSetting", found);
+        String authorityHost = resolveAuthorityHost(properties, environment);
         Path path = Path.of(tokenFile.value());
-        String fix = "Check that the pod carries the label azure.workload.identity/use: \"true\" and that the "
-                + "webhook's projected volume is mounted; if you set " + tokenFile.source()
-                + " yourself, point it at the projected service account token." + TURN_OFF;
-        if (!Files.exists(path)) {
-            throw new WorkloadIdentityConfigurationException(
-                    "The federated token file " + tokenFile + " does not exist.", fix);
+        checkTokenFile(FederatedTokenFile.inspect(path, tokenFile.toString(), Clock.systemUTC()));
+        return new WorkloadIdentitySettings(clientId.value(), tenantId.value(), path, tokenFile.source(),
+                authorityHost, properties.isInstanceDiscovery());
+    }
+
+    private static void check(@Nullable Setting setting, Problem missing, Problem invalid, String name,
+            Map<String, Object> found) {
+        if (setting == null) {
+            throw fail(missing, found);
         }
-        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
-            throw new WorkloadIdentityConfigurationException("The federated token file " + tokenFile
-                    + " is not a readable file" + (Files.isDirectory(path) ? " (it is a directory)." : "."), fix);
+        if (!GUID.matcher(setting.value()).matches()) {
+            found.put(name, setting);
+            throw fail(invalid, found);
         }
-        return path;
+    }
+
+    private static void checkTokenFile(FederatedTokenFile file) {
+        Diagnosis problem = file.problem();
+        if (problem == null) {
+            return;
+        }
+        if (!file.usable() && problem.problem() != Problem.TOKEN_EXPIRED) {
+            throw new WorkloadIdentityConfigurationException(problem);
+        }
+        // The kubelet may still rotate it, or the audience may be custom on purpose: warn, and health tells more.
+        logger.warn("Workload identity: " + problem.describe());
     }
 
     private static String resolveAuthorityHost(WorkloadIdentityProperties properties, PropertyResolver environment) {
@@ -110,13 +120,13 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
         }
         URI uri = parse(configured);
         if (uri == null || !"https".equals(uri.getScheme().toLowerCase(Locale.ROOT)) || uri.getHost() == null) {
-            throw new WorkloadIdentityConfigurationException(
-                    "The Entra authority host " + configured + " is not an https URL. Entra ID and the "
-                            + "Azure Identity library accept only https authorities.",
-                    "Set " + configured.source() + " to your cloud's https Entra endpoint, for example "
-                            + AzureCloud.AZURE.authorityHost() + ", or remove it to use the public cloud.");
+            throw fail(Problem.AUTHORITY_HOST_NOT_HTTPS, Map.of("authorityHostSetting", configured));
         }
         return configured.value();
+    }
+
+    private static WorkloadIdentityConfigurationException fail(Problem problem, Map<String, ?> found) {
+        return new WorkloadIdentityConfigurationException(Diagnosis.of(problem, found));
     }
 
     private static @Nullable URI parse(Setting setting) {

@@ -2,7 +2,6 @@ package dev.workloadidentity.spring.health;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -13,21 +12,29 @@ import java.util.concurrent.TimeoutException;
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
-import dev.workloadidentity.spring.diagnostics.TokenFailure;
+import dev.workloadidentity.spring.diagnostics.Diagnosis;
+import dev.workloadidentity.spring.diagnostics.FailureLog;
+import dev.workloadidentity.spring.diagnostics.FederatedTokenFile;
+import dev.workloadidentity.spring.diagnostics.WorkloadIdentityDiagnostics;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
 
 /**
- * Reports whether the workload identity can get an access token: UP with the token's expiry, DOWN with the reason.
+ * Reports whether the workload identity can get an access token: UP with the expiry of the federated and the
+ * access token; otherwise what is wrong and how to fix it, OUT_OF_SERVICE when the pod itself must change (its
+ * token file), DOWN when Azure's configuration or the network must.
  * <p>
- * A check reuses the last token it got until that token is within five minutes of expiry, the point where the
- * credential itself would go back to Entra, so repeated checks cost a memory read and no Entra traffic. Past that
- * point it asks the credential, with a CAE request as Azure SDK clients make, so it shares their cache entry when
- * the scope is theirs. Concurrent checks join the one request in flight instead of starting their own, and no
- * check waits longer than the timeout: a silent token endpoint makes the check DOWN, while the request carries on
- * in the background and later checks join it; such a DOWN also shows why the previous request failed, if it did.
+ * Every check first inspects the federated token file, which costs a file read and no network: a missing,
+ * unreadable, malformed or expired token is reported without asking Entra. A check then reuses the last token
+ * it got until that token is within five minutes of expiry, the point where the credential itself would go back
+ * to Entra, so repeated checks cause no Entra traffic. Past that point it asks the credential, with a CAE request
+ * as Azure SDK clients make, so it shares their cache entry when the scope is theirs. Concurrent checks join the
+ * one request in flight instead of starting their own, and no check waits longer than the timeout: a silent token
+ * endpoint makes the check DOWN, while the request carries on in the background and later checks join it; such a
+ * DOWN also shows why the previous request failed, if it did. Each distinct problem is logged once.
  * <p>
  * Details never include a token.
  */
@@ -38,13 +45,15 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
 
     private final TokenCredential credential;
 
+    private final WorkloadIdentityDiagnostics diagnostics;
+
     private final TokenRequestContext request;
 
     private final Duration timeout;
 
-    private final Map<String, Object> identity;
-
     private final Clock clock;
+
+    private final FailureLog failureLog = new FailureLog();
 
     private final ExecutorService executor = Executors.newSingleThreadExecutor((task) -> {
         Thread thread = new Thread(task, "workload-identity-health");
@@ -61,51 +70,74 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
     /**
      * Creates an indicator.
      * @param credential the credential to check
-     * @param scope the scope of the token to acquire, e.g. {@code https://management.azure.com/.default}
+     * @param diagnostics what the identity is, and how to explain its failures; its scope is the one requested
      * @param timeout longest time a check waits for the token
-     * @param identity what to report about the identity (client ID, tenant, token file...); never secrets
      */
-    public WorkloadIdentityHealthIndicator(TokenCredential credential, String scope, Duration timeout,
-            Map<String, Object> identity) {
-        this(credential, scope, timeout, identity, Clock.systemUTC());
+    public WorkloadIdentityHealthIndicator(TokenCredential credential, WorkloadIdentityDiagnostics diagnostics,
+            Duration timeout) {
+        this(credential, diagnostics, timeout, Clock.systemUTC());
     }
 
-    WorkloadIdentityHealthIndicator(TokenCredential credential, String scope, Duration timeout,
-            Map<String, Object> identity, Clock clock) {
+    WorkloadIdentityHealthIndicator(TokenCredential credential, WorkloadIdentityDiagnostics diagnostics,
+            Duration timeout, Clock clock) {
         super("Workload identity health check failed");
-        this.clock = clock;
         this.credential = credential;
-        this.request = new TokenRequestContext().addScopes(scope).setCaeEnabled(true);
+        this.diagnostics = diagnostics;
+        this.request = new TokenRequestContext().addScopes(diagnostics.scope()).setCaeEnabled(true);
         this.timeout = timeout;
-        this.identity = Map.copyOf(identity);
+        this.clock = clock;
     }
 
     @Override
     protected void doHealthCheck(Health.Builder builder) {
-        builder.withDetails(this.identity).withDetail("scope", this.request.getScopes().get(0));
+        builder.withDetails(this.diagnostics.identityDetails());
+        FederatedTokenFile file = this.diagnostics.inspectTokenFile();
+        if (!file.usable()) {
+            report(builder, file.problem());
+            return;
+        }
         try {
             AccessToken token = acquire().get(this.timeout.toMillis(), TimeUnit.MILLISECONDS);
             builder.up().withDetail("accessTokenExpiresAt", token.getExpiresAt().toInstant().toString());
+            if (file.claims() != null && file.claims().expiresAt() != null) {
+                builder.withDetail("federatedTokenExpiresAt", file.claims().expiresAt().toString());
+            }
+            warnOrRecover(builder, file.problem());
         }
         catch (TimeoutException ex) {
-            builder.down().withDetail("reason", "No access token within " + this.timeout.toMillis()
-                    + " ms; the token endpoint is slow or unreachable. The request goes on in the background.");
+            report(builder, this.diagnostics.timedOut(this.timeout, file));
             Throwable previous = lastFailure();
             if (previous != null) {
-                builder.withDetail("lastFailure", TokenFailure.of(previous).reason());
+                builder.withDetail("lastFailure", this.diagnostics.diagnose(previous, file).reason());
             }
         }
         catch (ExecutionException ex) {
-            TokenFailure failure = TokenFailure.of(ex.getCause());
-            builder.down().withDetail("reason", failure.reason());
-            addIfPresent(builder, "error", failure.error());
-            addIfPresent(builder, "httpStatus", failure.httpStatus());
-            addIfPresent(builder, "correlationId", failure.correlationId());
+            report(builder, this.diagnostics.diagnose(ex.getCause(), file));
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             builder.unknown().withDetail("reason", "Interrupted while waiting for an access token.");
         }
+    }
+
+    private void report(Health.Builder builder, Diagnosis diagnosis) {
+        builder.status(diagnosis.problem().podMustChange() ? Status.OUT_OF_SERVICE : Status.DOWN)
+            .withDetail("reason", diagnosis.reason())
+            .withDetail("action", diagnosis.action())
+            .withDetail("code", diagnosis.code())
+            .withDetails(diagnosis.details());
+        this.failureLog.failed(diagnosis);
+    }
+
+    private void warnOrRecover(Health.Builder builder, @Nullable Diagnosis warning) {
+        if (warning == null) {
+            this.failureLog.recovered();
+            return;
+        }
+        builder.withDetail("warning", warning.reason())
+            .withDetail("action", warning.action())
+            .withDetail("code", warning.code());
+        this.failureLog.failed(warning);
     }
 
     /** The last token while it is fresh, else the request in flight, else a new request. */
@@ -140,12 +172,6 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
 
     private synchronized @Nullable Throwable lastFailure() {
         return this.lastFailure;
-    }
-
-    private static void addIfPresent(Health.Builder builder, String key, @Nullable Object value) {
-        if (value != null) {
-            builder.withDetail(key, value);
-        }
     }
 
     /** Lets a request in flight finish on its daemon thread rather than interrupt it mid-call. */

@@ -10,6 +10,7 @@ import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.identity.WorkloadIdentityCredential;
 import com.azure.identity.WorkloadIdentityCredentialBuilder;
+import dev.workloadidentity.spring.testsupport.kubernetes.ServiceAccountTokenIssuer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -47,7 +48,7 @@ class WorkloadIdentityAutoConfigurationTests {
 
     @BeforeEach
     void writeTokenFile() throws IOException {
-        this.tokenFile = Files.writeString(this.directory.resolve("azure-identity-token"), "not-read-at-startup");
+        this.tokenFile = TokenFiles.write(this.directory.resolve("azure-identity-token"));
     }
 
     private ApplicationContextRunner onAksPod() {
@@ -92,7 +93,7 @@ class WorkloadIdentityAutoConfigurationTests {
 
     @Test
     void propertiesOverrideWebhookVariables() throws IOException {
-        Path otherFile = Files.writeString(this.directory.resolve("other-token"), "x");
+        Path otherFile = TokenFiles.write(this.directory.resolve("other-token"));
         onAksPod()
             .withPropertyValues("workload-identity.client-id=11111111-1111-1111-1111-111111111111",
                     "workload-identity.tenant-id=22222222-2222-2222-2222-222222222222",
@@ -258,9 +259,71 @@ class WorkloadIdentityAutoConfigurationTests {
     @Test
     void directoryAsTokenFileFailsStartup() {
         onAksPod().withPropertyValues("workload-identity.token-file=" + this.directory)
-            .run((context) -> assertThat(analyze(context).getDescription()).contains("is not a readable file")
-                .contains("it is a directory")
-                .contains("workload-identity.token-file"));
+            .run((context) -> assertThat(analyze(context).getDescription())
+                .isEqualTo("The federated token file workload-identity.token-file=" + this.directory
+                        + " is a directory."));
+    }
+
+    @Test
+    void emptyTokenFileFailsStartup() throws IOException {
+        Files.writeString(this.tokenFile, "  \n");
+        onAksPod().run((context) -> assertThat(analyze(context)).satisfies((analysis) -> {
+            assertThat(analysis.getDescription()).isEqualTo("The federated token file AZURE_FEDERATED_TOKEN_FILE="
+                    + this.tokenFile + " is empty.");
+            assertThat(analysis.getAction()).endsWith("[token-file-empty]");
+        }));
+    }
+
+    @Test
+    void tokenFileWithoutJwtFailsStartupWithoutRepeatingItsContent() throws IOException {
+        Files.writeString(this.tokenFile, "client-secret-pasted-here");
+        onAksPod().run((context) -> {
+            FailureAnalysis analysis = analyze(context);
+            assertThat(analysis.getDescription()).isEqualTo("The federated token file AZURE_FEDERATED_TOKEN_FILE="
+                    + this.tokenFile + " does not hold a JWT.");
+            assertThat(analysis.getDescription() + analysis.getAction() + context.getStartupFailure())
+                .doesNotContain("client-secret-pasted-here");
+        });
+    }
+
+    @Test
+    void clientIdThatIsNotAGuidFailsStartup() {
+        onAksPod().withPropertyValues("workload-identity.client-id=my-managed-identity")
+            .run((context) -> assertThat(analyze(context)).satisfies((analysis) -> {
+                assertThat(analysis.getDescription())
+                    .isEqualTo("The client ID workload-identity.client-id=my-managed-identity is not a GUID.");
+                assertThat(analysis.getAction()).contains("az identity show --query clientId");
+            }));
+    }
+
+    @Test
+    void tenantIdThatIsNotAGuidFailsStartup() {
+        onAksPod().withPropertyValues("AZURE_TENANT_ID=contoso.onmicrosoft.com")
+            .run((context) -> assertThat(analyze(context).getDescription())
+                .isEqualTo("The tenant ID AZURE_TENANT_ID=contoso.onmicrosoft.com is not a GUID."));
+    }
+
+    @Test
+    void expiredTokenOnlyWarnsAtStartup(CapturedOutput output) throws IOException {
+        Files.writeString(this.tokenFile, ServiceAccountTokenIssuer.forTenant(TENANT_ID)
+            .token("default", "workload")
+            .expired()
+            .mint());
+        onAksPod().run((context) -> assertThat(context).hasNotFailed().hasSingleBean(WorkloadIdentityCredential.class));
+        assertThat(output).contains("WARN")
+            .contains("Workload identity: The federated token in " + this.tokenFile + " expired at")
+            .contains("[token-expired]");
+    }
+
+    @Test
+    void defaultServiceAccountTokenOnlyWarnsAtStartup(CapturedOutput output) throws IOException {
+        Files.writeString(this.tokenFile, ServiceAccountTokenIssuer.forTenant(TENANT_ID)
+            .token("default", "workload")
+            .audience("https://kubernetes.default.svc.cluster.local")
+            .mint());
+        onAksPod().run((context) -> assertThat(context).hasNotFailed());
+        assertThat(output).contains("The federated token's audience is https://kubernetes.default.svc.cluster.local, "
+                + "not api://AzureADTokenExchange");
     }
 
     @Test

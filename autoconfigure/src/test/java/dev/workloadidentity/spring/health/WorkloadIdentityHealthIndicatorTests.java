@@ -1,12 +1,14 @@
 package dev.workloadidentity.spring.health;
 
+import java.io.IOException;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -19,13 +21,21 @@ import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
 import com.microsoft.aad.msal4j.MsalServiceException;
+import dev.workloadidentity.spring.autoconfigure.TokenFiles;
+import dev.workloadidentity.spring.diagnostics.FederatedTokenClaims;
+import dev.workloadidentity.spring.diagnostics.WorkloadIdentityDiagnostics;
 import dev.workloadidentity.spring.testsupport.MutableClock;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Mono;
 
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,6 +43,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The indicator's own logic: joining requests in flight, the timeout and what the details show. Credentials here
  * are in-process stand-ins; the end-to-end tests run the indicator against the fake Entra.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class WorkloadIdentityHealthIndicatorTests {
 
     private static final String SCOPE = "https://management.azure.com/.default";
@@ -42,6 +53,16 @@ class WorkloadIdentityHealthIndicatorTests {
     private static final String ACCESS_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJl";
 
     private final List<WorkloadIdentityHealthIndicator> indicators = new ArrayList<>();
+
+    @TempDir
+    Path directory;
+
+    private Path tokenFile;
+
+    @BeforeEach
+    void writeTokenFile() throws IOException {
+        this.tokenFile = TokenFiles.write(this.directory.resolve("azure-identity-token"));
+    }
 
     @AfterEach
     void close() {
@@ -54,7 +75,9 @@ class WorkloadIdentityHealthIndicatorTests {
         assertThat(health.getStatus()).isEqualTo(Status.UP);
         assertThat(health.getDetails()).containsEntry("clientId", "client")
             .containsEntry("scope", SCOPE)
-            .containsEntry("accessTokenExpiresAt", "2030-01-01T00:00:00Z");
+            .containsEntry("accessTokenExpiresAt", "2030-01-01T00:00:00Z")
+            .containsKey("federatedTokenExpiresAt")
+            .doesNotContainKeys("warning", "reason");
         assertThat(health.toString()).doesNotContain(ACCESS_TOKEN);
     }
 
@@ -69,16 +92,21 @@ class WorkloadIdentityHealthIndicatorTests {
     }
 
     @Test
-    void downWithEntraErrorAndCorrelationId() {
+    void downWithEntrasAnswerExplained() throws IOException {
+        String issuer = FederatedTokenClaims.decode(Files.readString(this.tokenFile)).issuer();
         TokenCredential rejecting = (request) -> Mono.error(new IllegalStateException("wrapped",
                 new MsalServiceException("AADSTS70021: No matching federated identity record found for presented "
-                        + "assertion.\r\nTrace ID: t\r\nCorrelation ID: c", "invalid_request")));
+                        + "assertion.\r\nTrace ID: 2f4b0f3e-9c1d-4a57-8e6f-0d1c2b3a4f5e\r\nCorrelation ID: c", "invalid_request")));
         Health health = indicator(rejecting, Duration.ofSeconds(3)).health();
         assertThat(health.getStatus()).isEqualTo(Status.DOWN);
         assertThat((String) health.getDetails().get("reason"))
-            .isEqualTo("Entra ID refused the token: AADSTS70021: No matching federated identity record found for "
-                    + "presented assertion.");
-        assertThat(health.getDetails()).containsEntry("error", "invalid_request").containsKey("clientId");
+            .isEqualTo("No federated identity credential on client client matches the token: issuer " + issuer
+                    + ", subject system:serviceaccount:default:workload, audience api://AzureADTokenExchange.");
+        assertThat(health.getDetails()).containsEntry("code", "AADSTS70021")
+            .containsEntry("aadsts", "AADSTS70021")
+            .containsEntry("error", "invalid_request")
+            .containsEntry("traceId", "2f4b0f3e-9c1d-4a57-8e6f-0d1c2b3a4f5e")
+            .containsKeys("action", "federatedToken");
     }
 
     @Test
@@ -93,6 +121,7 @@ class WorkloadIdentityHealthIndicatorTests {
         long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertThat(health.getStatus()).isEqualTo(Status.DOWN);
         assertThat((String) health.getDetails().get("reason")).startsWith("No access token within 200 ms");
+        assertThat(health.getDetails()).containsEntry("code", "timeout");
         assertThat(elapsedMillis).isLessThan(5_000);
         never.countDown();
     }
@@ -128,7 +157,7 @@ class WorkloadIdentityHealthIndicatorTests {
         Health second = indicator.health();
         assertThat((String) second.getDetails().get("reason")).startsWith("No access token within 200 ms");
         assertThat(second.getDetails()).containsEntry("lastFailure",
-                "The token request failed: UnknownHostException: login.example");
+                "The authority host cannot be resolved: UnknownHostException: login.example.");
         never.countDown();
     }
 
@@ -175,8 +204,8 @@ class WorkloadIdentityHealthIndicatorTests {
     void checkAsksAgainOnceTheTokenIsWithinFiveMinutesOfExpiry() {
         CountingCredential credential = new CountingCredential(0);
         MutableClock clock = new MutableClock(EXPIRY.toInstant().minus(Duration.ofMinutes(10)));
-        WorkloadIdentityHealthIndicator indicator = new WorkloadIdentityHealthIndicator(credential, SCOPE,
-                Duration.ofSeconds(3), Map.of(), clock);
+        WorkloadIdentityHealthIndicator indicator = new WorkloadIdentityHealthIndicator(credential, diagnostics(),
+                Duration.ofSeconds(3), clock);
         this.indicators.add(indicator);
         indicator.health();
         clock.advance(Duration.ofMinutes(4));
@@ -208,11 +237,48 @@ class WorkloadIdentityHealthIndicatorTests {
         assertThat(health.toString()).doesNotContain(ACCESS_TOKEN).contains("[redacted token]");
     }
 
+    @Test
+    void missingTokenFileIsOutOfServiceWithoutAskingEntra() throws IOException {
+        CountingCredential credential = new CountingCredential(0);
+        Files.delete(this.tokenFile);
+        Health health = indicator(credential, Duration.ofSeconds(3)).health();
+        assertThat(health.getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+        assertThat(health.getDetails()).containsEntry("code", "token-file-missing")
+            .containsEntry("reason", "The federated token file AZURE_FEDERATED_TOKEN_FILE=" + this.tokenFile
+                    + " does not exist.");
+        assertThat(credential.calls.get()).isZero();
+    }
+
+    @Test
+    void eachDistinctProblemIsLoggedOnce(CapturedOutput output) throws IOException {
+        CountingCredential credential = new CountingCredential(0);
+        WorkloadIdentityHealthIndicator indicator = indicator(credential, Duration.ofSeconds(3));
+        Files.delete(this.tokenFile);
+        for (int i = 0; i < 5; i++) {
+            indicator.health();
+        }
+        Files.writeString(this.tokenFile, "not a token");
+        indicator.health();
+        indicator.health();
+        TokenFiles.write(this.tokenFile);
+        indicator.health();
+        indicator.health();
+        assertThat(output.toString().lines().filter((line) -> line.contains("[token-file-missing]"))).hasSize(1);
+        assertThat(output.toString().lines().filter((line) -> line.contains("[token-not-a-jwt]"))).hasSize(1);
+        assertThat(output.toString().lines().filter((line) -> line.contains("tokens are acquired again"))).hasSize(1);
+        assertThat(output).doesNotContain("not a token");
+    }
+
     private WorkloadIdentityHealthIndicator indicator(TokenCredential credential, Duration timeout) {
-        WorkloadIdentityHealthIndicator indicator = new WorkloadIdentityHealthIndicator(credential, SCOPE, timeout,
-                Map.of("clientId", "client"));
+        WorkloadIdentityHealthIndicator indicator = new WorkloadIdentityHealthIndicator(credential, diagnostics(),
+                timeout);
         this.indicators.add(indicator);
         return indicator;
+    }
+
+    private WorkloadIdentityDiagnostics diagnostics() {
+        return new WorkloadIdentityDiagnostics("client", "tenant", "https://login.microsoftonline.com/",
+                this.tokenFile, "AZURE_FEDERATED_TOKEN_FILE=" + this.tokenFile, true, SCOPE);
     }
 
     /** Answers after a delay and counts how often it was asked. */

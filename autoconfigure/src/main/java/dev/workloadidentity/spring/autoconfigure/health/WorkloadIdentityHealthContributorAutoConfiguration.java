@@ -1,12 +1,10 @@
 package dev.workloadidentity.spring.autoconfigure.health;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 import com.azure.identity.WorkloadIdentityCredential;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityAutoConfiguration;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityProperties;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentitySettings;
+import dev.workloadidentity.spring.diagnostics.WorkloadIdentityDiagnostics;
 import dev.workloadidentity.spring.health.WorkloadIdentityHealthIndicator;
 
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -34,14 +32,10 @@ public final class WorkloadIdentityHealthContributorAutoConfiguration {
     WorkloadIdentityHealthIndicator workloadIdentityHealthIndicator(WorkloadIdentityCredential credential,
             WorkloadIdentitySettings settings, WorkloadIdentityProperties properties) {
         String scope = properties.getHealth().getScope();
-        Map<String, Object> identity = new LinkedHashMap<>();
-        identity.put("clientId", settings.clientId());
-        identity.put("tenantId", settings.tenantId());
-        identity.put("authorityHost", settings.authorityHost());
-        identity.put("tokenFile", settings.tokenFile().toString());
-        return new WorkloadIdentityHealthIndicator(credential,
-                (scope != null) ? scope : settings.resourceManagerScope(), properties.getHealth().getTimeout(),
-                identity);
+        WorkloadIdentityDiagnostics diagnostics = new WorkloadIdentityDiagnostics(settings.clientId(),
+                settings.tenantId(), settings.authorityHost(), settings.tokenFile(), settings.tokenFileSetting(),
+                settings.instanceDiscovery(), (scope != null) ? scope : settings.resourceManagerScope());
+        return new WorkloadIdentityHealthIndicator(credential, diagnostics, properties.getHealth().getTimeout());
     }
 
 }

@@ -14,6 +14,7 @@ import com.azure.spring.cloud.autoconfigure.implementation.context.AzureGlobalCo
 import com.azure.spring.cloud.autoconfigure.implementation.context.AzureGlobalPropertiesAutoConfiguration;
 import com.azure.spring.cloud.autoconfigure.implementation.context.AzureTokenCredentialAutoConfiguration;
 import com.azure.spring.cloud.autoconfigure.implementation.keyvault.secrets.AzureKeyVaultSecretAutoConfiguration;
+import dev.workloadidentity.spring.autoconfigure.TokenFiles;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityAutoConfiguration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,7 +52,7 @@ class SecretVariablesEnvironmentPostProcessorTests {
     @BeforeEach
     void podWithWorkloadIdentityAndLeftoverSecret() throws IOException {
         this.podEnvironment.put("AZURE_FEDERATED_TOKEN_FILE",
-                Files.writeString(this.directory.resolve("azure-identity-token"), "x").toString());
+                TokenFiles.write(this.directory.resolve("azure-identity-token")).toString());
         this.podEnvironment.put("AZURE_CLIENT_ID", "00000000-0000-0000-0000-00000000c11e");
         this.podEnvironment.put("AZURE_TENANT_ID", "00000000-0000-0000-0000-0000000007e1");
         this.podEnvironment.put("AZURE_CLIENT_SECRET", SECRET_VALUE);

@@ -19,6 +19,7 @@ import com.azure.spring.cloud.autoconfigure.implementation.keyvault.secrets.Azur
 import com.azure.spring.cloud.autoconfigure.implementation.servicebus.AzureServiceBusAutoConfiguration;
 import com.azure.spring.cloud.autoconfigure.implementation.storage.blob.AzureStorageBlobAutoConfiguration;
 import com.azure.storage.blob.BlobServiceClientBuilder;
+import dev.workloadidentity.spring.autoconfigure.TokenFiles;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityAutoConfiguration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,7 +51,7 @@ class SpringCloudAzureClientsTests {
 
     @BeforeEach
     void onAksPod() throws IOException {
-        Path tokenFile = Files.writeString(this.directory.resolve("azure-identity-token"), "x");
+        Path tokenFile = TokenFiles.write(this.directory.resolve("azure-identity-token"));
         this.runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(WorkloadIdentityAutoConfiguration.class,
                     TaskExecutionAutoConfiguration.class, AzureGlobalPropertiesAutoConfiguration.class,
@@ -151,7 +152,8 @@ class SpringCloudAzureClientsTests {
         new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(WorkloadIdentityAutoConfiguration.class))
             .withClassLoader(new FilteredClassLoader("com.azure.spring"))
             .withPropertyValues("AZURE_FEDERATED_TOKEN_FILE=" + this.directory.resolve("azure-identity-token"),
-                    "AZURE_CLIENT_ID=c", "AZURE_TENANT_ID=t")
+                    "AZURE_CLIENT_ID=00000000-0000-0000-0000-00000000c11e",
+                    "AZURE_TENANT_ID=00000000-0000-0000-0000-0000000007e1")
             .run((context) -> assertThat(context).hasSingleBean(WorkloadIdentityCredential.class));
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import dev.workloadidentity.spring.autoconfigure.TokenFiles;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityAutoConfiguration;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityCredentialBuilderCustomizer;
 import dev.workloadidentity.spring.health.WorkloadIdentityHealthIndicator;
@@ -31,12 +32,13 @@ class WorkloadIdentityHealthContributorAutoConfigurationTests {
 
     @BeforeEach
     void onAksPod() throws IOException {
-        Path tokenFile = Files.writeString(this.directory.resolve("azure-identity-token"), "x");
+        Path tokenFile = TokenFiles.write(this.directory.resolve("azure-identity-token"));
         this.runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(WorkloadIdentityAutoConfiguration.class,
                     WorkloadIdentityHealthContributorAutoConfiguration.class, HealthContributorAutoConfiguration.class,
                     HealthContributorRegistryAutoConfiguration.class))
-            .withPropertyValues("AZURE_FEDERATED_TOKEN_FILE=" + tokenFile, "AZURE_CLIENT_ID=c", "AZURE_TENANT_ID=t",
+            .withPropertyValues("AZURE_FEDERATED_TOKEN_FILE=" + tokenFile, "AZURE_CLIENT_ID=00000000-0000-0000-0000-00000000c11e",
+                    "AZURE_TENANT_ID=00000000-0000-0000-0000-0000000007e1",
                     "workload-identity.health.timeout=100ms")
             // These tests look at the indicator's wiring; its token requests must never leave the machine.
             .withBean(WorkloadIdentityCredentialBuilderCustomizer.class, () -> (builder) -> builder
@@ -79,8 +81,8 @@ class WorkloadIdentityHealthContributorAutoConfigurationTests {
             .withPropertyValues("AZURE_AUTHORITY_HOST=https://login.chinacloudapi.cn/")
             .run((context) -> {
                 var details = context.getBean(WorkloadIdentityHealthIndicator.class).health().getDetails();
-                assertThat(details).containsEntry("clientId", "c")
-                    .containsEntry("tenantId", "t")
+                assertThat(details).containsEntry("clientId", "00000000-0000-0000-0000-00000000c11e")
+                    .containsEntry("tenantId", "00000000-0000-0000-0000-0000000007e1")
                     .containsEntry("authorityHost", "https://login.chinacloudapi.cn/")
                     .containsEntry("scope", "https://management.chinacloudapi.cn/.default")
                     .containsKey("tokenFile");
