@@ -3,6 +3,7 @@ package dev.workloadidentity.spring.autoconfigure;
 import com.azure.core.credential.TokenCredential;
 import com.azure.identity.WorkloadIdentityCredential;
 import com.azure.identity.WorkloadIdentityCredentialBuilder;
+import dev.workloadidentity.spring.diagnostics.FailureLog;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -38,9 +39,15 @@ public final class WorkloadIdentityAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    WorkloadIdentitySettings workloadIdentitySettings(WorkloadIdentityProperties properties,
-            Environment environment) {
-        return WorkloadIdentitySettings.resolve(properties, environment);
+    FailureLog workloadIdentityFailureLog() {
+        return new FailureLog();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    WorkloadIdentitySettings workloadIdentitySettings(WorkloadIdentityProperties properties, Environment environment,
+            FailureLog failureLog) {
+        return WorkloadIdentitySettings.resolve(properties, environment, failureLog::failed);
     }
 
     @Bean(name = { SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL, "workloadIdentityCredential" })

@@ -6,13 +6,12 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 import dev.workloadidentity.spring.diagnostics.Diagnosis;
 import dev.workloadidentity.spring.diagnostics.FederatedTokenFile;
 import dev.workloadidentity.spring.diagnostics.Problem;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.core.env.PropertyResolver;
@@ -43,8 +42,6 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
 
     static final String CLOUD_TYPE_PROPERTY = "spring.cloud.azure.profile.cloud-type";
 
-    private static final Log logger = LogFactory.getLog(WorkloadIdentitySettings.class);
-
     private static final Pattern GUID = Pattern
         .compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
@@ -59,15 +56,16 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
     }
 
     /**
-     * Resolves and checks the settings. Reads the token file (it must hold a JWT) but not the network; logs a
-     * warning for a token that Entra is likely to refuse (expired, or for another audience).
+     * Resolves and checks the settings. Reads the token file (it must hold a JWT) but not the network.
      * @param properties the bound {@code workload-identity.*} properties
      * @param environment where the webhook's variables and Spring Cloud Azure's profile are read from
+     * @param warnings told about a token Entra is likely to refuse but the kubelet may still replace (expired,
+     * close to expiry) or that may be meant (another audience)
      * @return the settings
      * @throws WorkloadIdentityConfigurationException naming the variable or property to fix
      */
     public static WorkloadIdentitySettings resolve(WorkloadIdentityProperties properties,
-            PropertyResolver environment) {
+            PropertyResolver environment, Consumer<Diagnosis> warnings) {
         Setting tokenFile = Setting.first(environment, properties.getTokenFile(), "workload-identity.token-file",
                 WorkloadIdentityDetection.TOKEN_FILE_VARIABLE);
         if (tokenFile == null) {
@@ -83,7 +81,7 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
         check(tenantId, Problem.TENANT_ID_MISSING, Problem.TENANT_ID_INVALID, "tenantIdSetting", found);
         String authorityHost = resolveAuthorityHost(properties, environment);
         Path path = Path.of(tokenFile.value());
-        checkTokenFile(FederatedTokenFile.inspect(path, tokenFile.toString(), Clock.systemUTC()));
+        checkTokenFile(FederatedTokenFile.inspect(path, tokenFile.toString(), Clock.systemUTC()), warnings);
         return new WorkloadIdentitySettings(clientId.value(), tenantId.value(), path, tokenFile.source(),
                 authorityHost, properties.isInstanceDiscovery());
     }
@@ -99,7 +97,7 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
         }
     }
 
-    private static void checkTokenFile(FederatedTokenFile file) {
+    private static void checkTokenFile(FederatedTokenFile file, Consumer<Diagnosis> warnings) {
         Diagnosis problem = file.problem();
         if (problem == null) {
             return;
@@ -107,8 +105,7 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
         if (!file.usable() && problem.problem() != Problem.TOKEN_EXPIRED) {
             throw new WorkloadIdentityConfigurationException(problem);
         }
-        // The kubelet may still rotate it, or the audience may be custom on purpose: warn, and health tells more.
-        logger.warn("Workload identity: " + problem.describe());
+        warnings.accept(problem);
     }
 
     private static String resolveAuthorityHost(WorkloadIdentityProperties properties, PropertyResolver environment) {

@@ -53,7 +53,7 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
 
     private final Clock clock;
 
-    private final FailureLog failureLog = new FailureLog();
+    private final FailureLog failureLog;
 
     private final ExecutorService executor = Executors.newSingleThreadExecutor((task) -> {
         Thread thread = new Thread(task, "workload-identity-health");
@@ -72,17 +72,19 @@ public class WorkloadIdentityHealthIndicator extends AbstractHealthIndicator imp
      * @param credential the credential to check
      * @param diagnostics what the identity is, and how to explain its failures; its scope is the one requested
      * @param timeout longest time a check waits for the token
+     * @param failureLog where problems are logged, once each; shared with whatever else reports on the identity
      */
     public WorkloadIdentityHealthIndicator(TokenCredential credential, WorkloadIdentityDiagnostics diagnostics,
-            Duration timeout) {
-        this(credential, diagnostics, timeout, Clock.systemUTC());
+            Duration timeout, FailureLog failureLog) {
+        this(credential, diagnostics, timeout, failureLog, Clock.systemUTC());
     }
 
     WorkloadIdentityHealthIndicator(TokenCredential credential, WorkloadIdentityDiagnostics diagnostics,
-            Duration timeout, Clock clock) {
+            Duration timeout, FailureLog failureLog, Clock clock) {
         super("Workload identity health check failed");
         this.credential = credential;
         this.diagnostics = diagnostics;
+        this.failureLog = failureLog;
         this.request = new TokenRequestContext().addScopes(diagnostics.scope()).setCaeEnabled(true);
         this.timeout = timeout;
         this.clock = clock;

@@ -22,6 +22,7 @@ import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
 import com.microsoft.aad.msal4j.MsalServiceException;
 import dev.workloadidentity.spring.autoconfigure.TokenFiles;
+import dev.workloadidentity.spring.diagnostics.FailureLog;
 import dev.workloadidentity.spring.diagnostics.FederatedTokenClaims;
 import dev.workloadidentity.spring.diagnostics.WorkloadIdentityDiagnostics;
 import dev.workloadidentity.spring.testsupport.MutableClock;
@@ -205,7 +206,7 @@ class WorkloadIdentityHealthIndicatorTests {
         CountingCredential credential = new CountingCredential(0);
         MutableClock clock = new MutableClock(EXPIRY.toInstant().minus(Duration.ofMinutes(10)));
         WorkloadIdentityHealthIndicator indicator = new WorkloadIdentityHealthIndicator(credential, diagnostics(),
-                Duration.ofSeconds(3), clock);
+                Duration.ofSeconds(3), new FailureLog(), clock);
         this.indicators.add(indicator);
         indicator.health();
         clock.advance(Duration.ofMinutes(4));
@@ -271,7 +272,7 @@ class WorkloadIdentityHealthIndicatorTests {
 
     private WorkloadIdentityHealthIndicator indicator(TokenCredential credential, Duration timeout) {
         WorkloadIdentityHealthIndicator indicator = new WorkloadIdentityHealthIndicator(credential, diagnostics(),
-                timeout);
+                timeout, new FailureLog());
         this.indicators.add(indicator);
         return indicator;
     }

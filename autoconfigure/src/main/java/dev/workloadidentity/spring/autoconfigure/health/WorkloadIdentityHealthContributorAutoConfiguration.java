@@ -4,6 +4,7 @@ import com.azure.identity.WorkloadIdentityCredential;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityAutoConfiguration;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityProperties;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentitySettings;
+import dev.workloadidentity.spring.diagnostics.FailureLog;
 import dev.workloadidentity.spring.diagnostics.WorkloadIdentityDiagnostics;
 import dev.workloadidentity.spring.health.WorkloadIdentityHealthIndicator;
 
@@ -30,12 +31,13 @@ public final class WorkloadIdentityHealthContributorAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean(name = "workloadIdentityHealthIndicator")
     WorkloadIdentityHealthIndicator workloadIdentityHealthIndicator(WorkloadIdentityCredential credential,
-            WorkloadIdentitySettings settings, WorkloadIdentityProperties properties) {
+            WorkloadIdentitySettings settings, WorkloadIdentityProperties properties, FailureLog failureLog) {
         String scope = properties.getHealth().getScope();
         WorkloadIdentityDiagnostics diagnostics = new WorkloadIdentityDiagnostics(settings.clientId(),
                 settings.tenantId(), settings.authorityHost(), settings.tokenFile(), settings.tokenFileSetting(),
                 settings.instanceDiscovery(), (scope != null) ? scope : settings.resourceManagerScope());
-        return new WorkloadIdentityHealthIndicator(credential, diagnostics, properties.getHealth().getTimeout());
+        return new WorkloadIdentityHealthIndicator(credential, diagnostics, properties.getHealth().getTimeout(),
+                failureLog);
     }
 
 }

@@ -66,6 +66,9 @@ public final class FakeEntra implements AutoCloseable {
         .ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSS'Z'")
         .withZone(ZoneOffset.UTC);
 
+    /** What Entra accepts from an external OIDC token; the AKS webhook projects at most 24 h. */
+    private static final Duration MAX_ASSERTION_LIFETIME = Duration.ofHours(24);
+
     private static final String FIC_DOCS = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation";
 
     private final String tenantId;
@@ -83,6 +86,8 @@ public final class FakeEntra implements AutoCloseable {
     private final List<TokenRequest> tokenRequests = new CopyOnWriteArrayList<>();
 
     private volatile Duration accessTokenLifetime = DEFAULT_ACCESS_TOKEN_LIFETIME;
+
+    private volatile @Nullable EntraError forcedError;
 
     private final LoopbackHttpsServer server;
 
@@ -227,6 +232,29 @@ public final class FakeEntra implements AutoCloseable {
     }
 
     /**
+     * Makes every token request from now on fail with this answer, in Entra's error shape, whatever it carries:
+     * for answers the checks here never give (a client secret refused, a throttled tenant, an outage).
+     * @param httpStatus the HTTP status, e.g. 400, 401, 429 or 503
+     * @param error the OAuth error, e.g. {@code invalid_client}
+     * @param aadstsCode the AADSTS number, e.g. 7000215
+     * @param description the text after {@code AADSTSnnn: }
+     * @return this
+     */
+    public FakeEntra failTokenRequests(int httpStatus, String error, int aadstsCode, String description) {
+        this.forcedError = new EntraError(httpStatus, error, aadstsCode, description);
+        return this;
+    }
+
+    /**
+     * Goes back to checking token requests after {@link #failTokenRequests}.
+     * @return this
+     */
+    public FakeEntra stopFailingTokenRequests() {
+        this.forcedError = null;
+        return this;
+    }
+
+    /**
      * The claims Entra puts into an access token for an application and resource.
      * @param clientId the application's client id
      * @param resource the resource, e.g. {@code https://vault.azure.net} (a {@code /.default} suffix is removed)
@@ -350,6 +378,10 @@ public final class FakeEntra implements AutoCloseable {
 
     private JwtClaims checkRequest(String tenant, Map<String, String> form, @Nullable String clientId,
             @Nullable String resource) throws EntraError {
+        EntraError forced = this.forcedError;
+        if (forced != null) {
+            throw new EntraError(forced.status, forced.error, forced.code, forced.description);
+        }
         if (!this.tenantId.equals(tenant)) {
             throw new EntraError(400, "invalid_request", 90002, "Tenant '" + tenant
                     + "' not found. Check to make sure you have the correct tenant ID and are signing into the correct"
@@ -444,6 +476,13 @@ public final class FakeEntra implements AutoCloseable {
                     + ", expiry time of assertion "
                     + ((expiresAt != null) ? ASSERTION_TIME.format(expiresAt) : "(none)")
                     + ". Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .")
+                .assertionId(assertionId);
+        }
+        Instant issuedAt = claims.issuedAt();
+        if (issuedAt != null && expiresAt != null
+                && Duration.between(issuedAt, expiresAt).compareTo(MAX_ASSERTION_LIFETIME) > 0) {
+            throw new EntraError(400, "invalid_request", 70023, "The lifetime of the external OIDC token from issuer '"
+                    + issuer + "' exceeds the maximum allowed (24 hours).")
                 .assertionId(assertionId);
         }
         List<FederatedIdentityCredential> sameSubject = sameIssuer.stream()

@@ -310,6 +310,29 @@ class FakeEntraTests {
     }
 
     @Test
+    void assertionLivingLongerThanADayIs70023() {
+        this.volume.write(cluster.token(NAMESPACE, SERVICE_ACCOUNT).lifetime(Duration.ofDays(365)).mint());
+
+        MsalServiceException failure = assertRejected(credential(CLIENT), 400, "invalid_request", 70023);
+        assertThat(failure.getMessage()).contains("exceeds the maximum allowed (24 hours)");
+    }
+
+    @Test
+    void forcedAnswerReplacesTheChecksUntilStopped() {
+        this.volume.write(cluster.mint(NAMESPACE, SERVICE_ACCOUNT));
+        entra.failTokenRequests(401, "invalid_client", 7000215, "Invalid client secret provided.");
+        try {
+            MsalServiceException failure = assertRejected(credential(CLIENT), 401, "invalid_client", 7000215);
+            assertThat(failure.getMessage()).startsWith("AADSTS7000215: Invalid client secret provided.");
+        }
+        finally {
+            entra.stopFailingTokenRequests();
+        }
+        assertThat(credential(CLIENT).getTokenSync(new TokenRequestContext().addScopes(VAULT_SCOPE)).getToken())
+            .isNotBlank();
+    }
+
+    @Test
     void applicationWithoutFederatedCredentialsIs70021() {
         String clientId = UUID.randomUUID().toString();
         entra.registerApplication(clientId);
