@@ -138,8 +138,11 @@ class WorkloadIdentityEndToEndIT {
         runner().run((context) -> {
             Health health = context.getBean(WorkloadIdentityHealthIndicator.class).health();
             assertThat(health.getStatus()).isEqualTo(Status.DOWN);
-            assertThat((String) health.getDetails().get("reason")).startsWith("Entra ID refused the token: AADSTS700027");
-            assertThat(health.getDetails()).containsEntry("error", "invalid_client")
+            assertThat((String) health.getDetails().get("reason"))
+                .isEqualTo("Entra could not verify the federated token's signature with the keys issuer "
+                        + fake.issuer().issuerUrl() + " publishes.");
+            assertThat(health.getDetails()).containsEntry("code", "AADSTS700027")
+                .containsEntry("error", "invalid_client")
                 .containsEntry("httpStatus", 401)
                 .containsKey("correlationId");
             assertThat(health.toString()).doesNotContain(fake.tokenVolume().tokenFile().toString() + "=")
