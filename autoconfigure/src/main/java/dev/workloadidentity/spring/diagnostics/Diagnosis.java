@@ -1,5 +1,6 @@
 package dev.workloadidentity.spring.diagnostics;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -16,7 +17,7 @@ import java.util.Map;
 public record Diagnosis(Problem problem, String code, String reason, String action, Map<String, Object> details) {
 
     public Diagnosis {
-        details = Map.copyOf(details);
+        details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
     }
 
     /**
@@ -46,9 +47,11 @@ public record Diagnosis(Problem problem, String code, String reason, String acti
         return new Diagnosis(this.problem, code, this.reason, this.action, this.details);
     }
 
-    /** @return the diagnosis as one log line */
+    /** @return the diagnosis as one log line, with the correlation ID Azure support asks for when there is one */
     public String describe() {
-        return this.reason + " Action: " + this.action + " [" + this.code + "]";
+        Object correlationId = this.details.get("correlationId");
+        return this.reason + " Action: " + this.action + " [" + this.code
+                + ((correlationId != null) ? ", correlation ID " + correlationId : "") + "]";
     }
 
 }

@@ -187,11 +187,15 @@ class DiagnosisMatrixIT {
                 assertThat((String) health.getDetails().get("reason")).doesNotContain("{", "<tokenFile");
                 exposed.add(health.toString());
             }
+            List<String> logged = output.toString()
+                .lines()
+                .filter((line) -> line.matches(".*\\[" + expectedCode(matrixCase.problem()) + "[],].*"))
+                .toList();
+            assertThat(logged).as("log lines for the problem").hasSize(1);
             if (matrixCase.problem().code().startsWith("AADSTS")) {
                 assertThat(first.getDetails()).containsKeys("correlationId", "traceId", "federatedToken");
+                assertThat(logged.get(0)).contains("correlation ID " + first.getDetails().get("correlationId"));
             }
-            assertThat(output.toString().lines()
-                .filter((line) -> line.contains("[" + expectedCode(matrixCase.problem()) + "]"))).hasSize(1);
         });
         exposed.add(output.toString());
         assertThat(String.join("\n", exposed)).as("what the app showed")
