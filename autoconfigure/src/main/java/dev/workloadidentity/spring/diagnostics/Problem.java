@@ -73,14 +73,12 @@ public enum Problem {
 
     TOKEN_EXPIRED("token-expired", EnumSet.of(Shown.WARNING, Shown.OUT_OF_SERVICE),
             "The federated token in {tokenFile} expired at {tokenExpiresAt}: the kubelet has not rotated it.",
-            "Mount the projected volume without subPath (subPath mounts never rotate) and never copy the token; if "
-                    + "it is mounted correctly, restart the pod (a known kubelet rotation failure, Azure/AKS#5562)."),
+            Fixes.NOT_ROTATED),
 
     TOKEN_EXPIRING("token-expiring", EnumSet.of(Shown.WARNING),
             "The federated token in {tokenFile} expires at {tokenExpiresAt} and has not been rotated; the kubelet "
                     + "rotates it well before that.",
-            "Mount the projected volume without subPath (subPath mounts never rotate) and never copy the token; if "
-                    + "it is mounted correctly, restart the pod (a known kubelet rotation failure, Azure/AKS#5562)."),
+            Fixes.NOT_ROTATED),
 
     TOKEN_WRONG_AUDIENCE("token-wrong-audience", EnumSet.of(Shown.WARNING),
             "The federated token's audience is {tokenAudience}, not api://AzureADTokenExchange: {tokenFile} is "
@@ -154,14 +152,12 @@ public enum Problem {
     CLIENT_SECRET_INVALID("AADSTS7000215", EnumSet.of(Shown.DOWN),
             "Entra received an invalid client secret: something signs in with a secret, not with the workload "
                     + "identity.",
-            "Remove AZURE_CLIENT_SECRET and any spring.cloud.azure.*.credential.client-secret so the workload "
-                    + "identity is used."),
+            Fixes.NO_CLIENT_SECRET),
 
     CLIENT_SECRET_EXPIRED("AADSTS7000222", EnumSet.of(Shown.DOWN),
             "Entra received an expired client secret: something signs in with a secret, not with the workload "
                     + "identity.",
-            "Remove AZURE_CLIENT_SECRET and any spring.cloud.azure.*.credential.client-secret so the workload "
-                    + "identity is used."),
+            Fixes.NO_CLIENT_SECRET),
 
     RESOURCE_NOT_FOUND("AADSTS500011", EnumSet.of(Shown.DOWN),
             "Entra knows no resource for the requested scope {scope}.",
@@ -274,6 +270,18 @@ public enum Problem {
         }
         matcher.appendTail(filled);
         return filled.toString();
+    }
+
+    /** Fixes that more than one problem shares. */
+    private static final class Fixes {
+
+        static final String NOT_ROTATED = "Mount the projected volume without subPath (subPath mounts never rotate) "
+                + "and never copy the token; if it is mounted correctly, restart the pod (a known kubelet rotation "
+                + "failure, Azure/AKS#5562).";
+
+        static final String NO_CLIENT_SECRET = "Remove AZURE_CLIENT_SECRET and any "
+                + "spring.cloud.azure.*.credential.client-secret so the workload identity is used.";
+
     }
 
     /** Where a problem shows. */
