@@ -1,5 +1,7 @@
 package dev.workloadidentity.spring.autoconfigure;
 
+import dev.workloadidentity.spring.diagnostics.Diagnosis;
+
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
@@ -8,9 +10,9 @@ class WorkloadIdentityFailureAnalyzer extends AbstractFailureAnalyzer<WorkloadId
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, WorkloadIdentityConfigurationException cause) {
-        return new FailureAnalysis(cause.getMessage(),
-                cause.getDiagnosis().action() + " To run without workload identity, set workload-identity.enabled=false."
-                        + " [" + cause.getDiagnosis().code() + "]",
+        Diagnosis diagnosis = cause.getDiagnosis();
+        return new FailureAnalysis(diagnosis.reason(), diagnosis.action()
+                + " To run without workload identity, set workload-identity.enabled=false. [" + diagnosis.code() + "]",
                 cause);
     }
 
