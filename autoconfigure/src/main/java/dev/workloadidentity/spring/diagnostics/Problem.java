@@ -24,7 +24,8 @@ public enum Problem {
             "Annotate the pod's service account with azure.workload.identity/client-id: <client ID> and recreate "
                     + "the pod, so the AKS webhook sets AZURE_CLIENT_ID, or set workload-identity.client-id."),
 
-    CLIENT_ID_INVALID("client-id-invalid", EnumSet.of(Shown.STARTUP), "The client ID {clientIdSetting} is not a GUID.",
+    CLIENT_ID_INVALID("client-id-invalid", EnumSet.of(Shown.STARTUP),
+            "The client ID {clientIdSetting} is not a GUID.",
             "Use the client ID of the managed identity or application (a GUID; az identity show --query clientId), "
                     + "not its name, object ID path or resource ID."),
 
@@ -34,7 +35,8 @@ public enum Problem {
             "Set AZURE_TENANT_ID (the AKS webhook sets it from the service account annotation "
                     + "azure.workload.identity/tenant-id or the cluster's tenant), or set workload-identity.tenant-id."),
 
-    TENANT_ID_INVALID("tenant-id-invalid", EnumSet.of(Shown.STARTUP), "The tenant ID {tenantIdSetting} is not a GUID.",
+    TENANT_ID_INVALID("tenant-id-invalid", EnumSet.of(Shown.STARTUP),
+            "The tenant ID {tenantIdSetting} is not a GUID.",
             "Use the directory (tenant) ID, a GUID (az account show --query tenantId)."),
 
     AUTHORITY_HOST_NOT_HTTPS("authority-host-not-https", EnumSet.of(Shown.STARTUP),
