@@ -33,7 +33,8 @@ public enum Problem {
             "Workload identity is on ({tokenFileSetting}) but no tenant ID is configured: neither AZURE_TENANT_ID "
                     + "nor workload-identity.tenant-id is set.",
             "Set AZURE_TENANT_ID (the AKS webhook sets it from the service account annotation "
-                    + "azure.workload.identity/tenant-id or the cluster's tenant), or set workload-identity.tenant-id."),
+                    + "azure.workload.identity/tenant-id or the cluster's tenant), or set "
+                    + "workload-identity.tenant-id."),
 
     TENANT_ID_INVALID("tenant-id-invalid", EnumSet.of(Shown.STARTUP),
             "The tenant ID {tenantIdSetting} is not a GUID.",
