@@ -17,15 +17,16 @@ import com.azure.security.keyvault.secrets.SecretClient;
 import com.azure.security.keyvault.secrets.SecretClientBuilder;
 import com.azure.security.keyvault.secrets.models.KeyVaultSecret;
 import dev.workloadidentity.spring.testsupport.FakeAzure;
+import dev.workloadidentity.spring.testsupport.FakeAzureExtension;
 import dev.workloadidentity.spring.testsupport.TestClients;
 import dev.workloadidentity.spring.testsupport.entra.FakeEntra;
 import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
 import dev.workloadidentity.spring.testsupport.json.Json;
 import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
 import dev.workloadidentity.spring.testsupport.token.Jwt;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -38,7 +39,9 @@ class FakeKeyVaultTests {
 
     private static final String CLIENT = UUID.randomUUID().toString();
 
-    private static FakeAzure azure;
+    @RegisterExtension
+    static final FakeAzureExtension azure = new FakeAzureExtension(
+            FakeAzure.builder().tenantId(TENANT).clientId(CLIENT).serviceAccount("shop", "orders").keyVault());
 
     private static FakeEntra entra;
 
@@ -47,23 +50,10 @@ class FakeKeyVaultTests {
     private static TokenCredential workloadIdentity;
 
     @BeforeAll
-    static void start() {
-        azure = FakeAzure.builder()
-            .tenantId(TENANT)
-            .clientId(CLIENT)
-            .serviceAccount("shop", "orders")
-            .keyVault()
-            .start();
-        entra = azure.entra();
-        vault = azure.keyVault();
-        workloadIdentity = TestClients.workloadIdentity(entra, TENANT, CLIENT, azure.tokenFile());
-    }
-
-    @AfterAll
-    static void stop() {
-        if (azure != null) {
-            azure.close();
-        }
+    static void clients(FakeAzure running) {
+        entra = running.entra();
+        vault = running.keyVault();
+        workloadIdentity = TestClients.workloadIdentity(entra, TENANT, CLIENT, running.tokenFile());
     }
 
     @Test

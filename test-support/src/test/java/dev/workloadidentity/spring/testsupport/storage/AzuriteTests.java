@@ -13,13 +13,14 @@ import com.azure.storage.blob.models.BlobStorageException;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
 import dev.workloadidentity.spring.testsupport.FakeAzure;
+import dev.workloadidentity.spring.testsupport.FakeAzureExtension;
 import dev.workloadidentity.spring.testsupport.TestClients;
 import dev.workloadidentity.spring.testsupport.entra.FakeEntra;
 import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
 import dev.workloadidentity.spring.testsupport.token.Jwt;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -31,7 +32,9 @@ class AzuriteTests {
 
     private static final String CLIENT = UUID.randomUUID().toString();
 
-    private static FakeAzure azure;
+    @RegisterExtension
+    static final FakeAzureExtension azure = new FakeAzureExtension(
+            FakeAzure.builder().tenantId(TENANT).clientId(CLIENT).serviceAccount("shop", "orders").blobStorage());
 
     private static FakeEntra entra;
 
@@ -40,23 +43,10 @@ class AzuriteTests {
     private static TokenCredential workloadIdentity;
 
     @BeforeAll
-    static void start() {
-        azure = FakeAzure.builder()
-            .tenantId(TENANT)
-            .clientId(CLIENT)
-            .serviceAccount("shop", "orders")
-            .blobStorage()
-            .start();
-        entra = azure.entra();
-        azurite = azure.blobStorage();
-        workloadIdentity = TestClients.workloadIdentity(entra, TENANT, CLIENT, azure.tokenFile());
-    }
-
-    @AfterAll
-    static void stop() {
-        if (azure != null) {
-            azure.close();
-        }
+    static void clients(FakeAzure running) {
+        entra = running.entra();
+        azurite = running.blobStorage();
+        workloadIdentity = TestClients.workloadIdentity(entra, TENANT, CLIENT, running.tokenFile());
     }
 
     @Test
