@@ -3,27 +3,35 @@ package dev.workloadidentity.spring.autoconfigure;
 import com.azure.core.credential.TokenCredential;
 import com.azure.identity.WorkloadIdentityCredential;
 import com.azure.identity.WorkloadIdentityCredentialBuilder;
+import dev.workloadidentity.spring.credential.SharedTokenCredential;
 import dev.workloadidentity.spring.diagnostics.FailureLog;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.context.properties.PropertyMapper;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Primary;
 import org.springframework.core.env.Environment;
 
 /**
- * Registers the pod's workload identity as the application's one {@link TokenCredential}.
+ * Registers the pod's workload identity as the application's credential.
  * <p>
- * The bean carries Spring Cloud Azure's default-credential name and is defined before Spring Cloud Azure's own
- * credential configuration, which then backs off: every Spring Cloud Azure client that has no credential of its
- * own (no connection string, key, SAS, per-service credential or {@code token-credential-bean-name}) uses this
- * instance, and with it one token cache, instead of a {@code DefaultAzureCredential} chain that could fall through
- * to a node or cluster identity.
+ * Two beans: the Azure Identity {@link WorkloadIdentityCredential} ({@code workloadIdentityCredential}) and, in
+ * front of it, a {@link SharedTokenCredential} under Spring Cloud Azure's default-credential name, defined before
+ * Spring Cloud Azure's own credential configuration, which then backs off. Every Spring Cloud Azure client that has
+ * no credential of its own (no connection string, key, SAS, per-service credential or
+ * {@code token-credential-bean-name}) uses it, so one identity and resource cost one token, instead of a
+ * {@code DefaultAzureCredential} chain that could fall through to a node or cluster identity. It is
+ * {@code @Primary} so that application code injecting a {@link TokenCredential} shares that cache too.
  * <p>
- * A user's own {@code springCloudAzureDefaultCredential} or {@link WorkloadIdentityCredential} bean replaces this
- * one. Other {@link TokenCredential} beans do not: they are typically meant for one client (through
+ * When Key Vault property sources already needed the credential at startup, the same instances are used (see
+ * {@link BootstrapCredential}). A user's own {@code springCloudAzureDefaultCredential} replaces both beans; a
+ * user's own {@link WorkloadIdentityCredential} replaces the first and gets the shared cache in front of it.
+ * Other {@link TokenCredential} beans replace nothing: they are typically meant for one client (through
  * {@code token-credential-bean-name}), and every other client should keep the pod's identity.
  */
 @AutoConfiguration(beforeName = WorkloadIdentityAutoConfiguration.SPRING_CLOUD_AZURE_CREDENTIAL_AUTO_CONFIGURATION)
@@ -37,6 +45,8 @@ public final class WorkloadIdentityAutoConfiguration {
     static final String SPRING_CLOUD_AZURE_CREDENTIAL_AUTO_CONFIGURATION = "com.azure.spring.cloud.autoconfigure."
             + "implementation.context.AzureTokenCredentialAutoConfiguration";
 
+    private static final Log logger = LogFactory.getLog(WorkloadIdentityAutoConfiguration.class);
+
     @Bean
     @ConditionalOnMissingBean
     FailureLog workloadIdentityFailureLog() {
@@ -46,23 +56,40 @@ public final class WorkloadIdentityAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     WorkloadIdentitySettings workloadIdentitySettings(WorkloadIdentityProperties properties, Environment environment,
-            FailureLog failureLog) {
-        return WorkloadIdentitySettings.resolve(properties, environment, failureLog::failed);
+            FailureLog failureLog, ObjectProvider<BootstrapCredential> bootstrapCredential) {
+        BootstrapCredential bootstrap = bootstrapCredential.getIfAvailable();
+        return (bootstrap != null) ? bootstrap.settings()
+                : WorkloadIdentitySettings.resolve(properties, environment, failureLog::failed);
     }
 
-    @Bean(name = { SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL, "workloadIdentityCredential" })
+    @Bean
     @ConditionalOnMissingBean(value = WorkloadIdentityCredential.class, name = SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL)
     WorkloadIdentityCredential workloadIdentityCredential(WorkloadIdentitySettings settings,
-            ObjectProvider<WorkloadIdentityCredentialBuilderCustomizer> customizers) {
-        WorkloadIdentityCredentialBuilder builder = new WorkloadIdentityCredentialBuilder();
-        PropertyMapper map = PropertyMapper.get();
-        map.from(settings.clientId()).to(builder::clientId);
-        map.from(settings.tenantId()).to(builder::tenantId);
-        map.from(settings.tokenFile().toString()).to(builder::tokenFilePath);
-        map.from(settings.authorityHost()).to(builder::authorityHost);
-        map.from(settings.instanceDiscovery()).whenFalse().toCall(builder::disableInstanceDiscovery);
+            ObjectProvider<WorkloadIdentityCredentialBuilderCustomizer> customizers,
+            ObjectProvider<BootstrapCredential> bootstrapCredential) {
+        BootstrapCredential bootstrap = bootstrapCredential.getIfAvailable();
+        if (bootstrap != null) {
+            if (customizers.orderedStream().findAny().isPresent()) {
+                logger.warn("WorkloadIdentityCredentialBuilderCustomizer beans do not apply: the credential was "
+                        + "built before the application context, for Key Vault property sources. To customize "
+                        + "it, register your own TokenCredential with a BootstrapRegistryInitializer.");
+            }
+            return bootstrap.credential();
+        }
+        WorkloadIdentityCredentialBuilder builder = settings.credentialBuilder();
         customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
         return builder.build();
+    }
+
+    @Bean(SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL)
+    @Primary
+    @ConditionalOnMissingBean(name = SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL)
+    @ConditionalOnSingleCandidate(WorkloadIdentityCredential.class)
+    SharedTokenCredential springCloudAzureDefaultCredential(WorkloadIdentityCredential credential,
+            ObjectProvider<BootstrapCredential> bootstrapCredential) {
+        BootstrapCredential bootstrap = bootstrapCredential.getIfAvailable();
+        return (bootstrap != null && bootstrap.credential() == credential) ? bootstrap.sharedCredential()
+                : new SharedTokenCredential(credential);
     }
 
 }

@@ -50,6 +50,8 @@ public class WorkloadIdentityProperties {
 
     private final Health health = new Health();
 
+    private final KeyVault keyVault = new KeyVault();
+
     public boolean isEnabled() {
         return this.enabled;
     }
@@ -102,6 +104,10 @@ public class WorkloadIdentityProperties {
         return this.health;
     }
 
+    public KeyVault getKeyVault() {
+        return this.keyVault;
+    }
+
     /** Settings of the workloadIdentity health indicator. */
     public static class Health {
 
@@ -130,6 +136,25 @@ public class WorkloadIdentityProperties {
 
         public void setTimeout(Duration timeout) {
             this.timeout = timeout;
+        }
+
+    }
+
+    /** Settings for Spring Cloud Azure's Key Vault property sources, which load secrets before the context starts. */
+    public static class KeyVault {
+
+        /**
+         * Longest time startup waits for each vault of spring.cloud.azure.keyvault.secret.property-sources to
+         * answer and for its token, before it fails naming the vault and what did not answer.
+         */
+        private Duration startupTimeout = Duration.ofSeconds(30);
+
+        public Duration getStartupTimeout() {
+            return this.startupTimeout;
+        }
+
+        public void setStartupTimeout(Duration startupTimeout) {
+            this.startupTimeout = startupTimeout;
         }
 
     }

@@ -9,11 +9,13 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
+import com.azure.identity.WorkloadIdentityCredentialBuilder;
 import dev.workloadidentity.spring.diagnostics.Diagnosis;
 import dev.workloadidentity.spring.diagnostics.FederatedTokenFile;
 import dev.workloadidentity.spring.diagnostics.Problem;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.boot.context.properties.PropertyMapper;
 import org.springframework.core.env.PropertyResolver;
 import org.springframework.util.StringUtils;
 
@@ -48,6 +50,20 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
     /** @return where the token file came from and its path, e.g. {@code AZURE_FEDERATED_TOKEN_FILE=/var/run/...} */
     public String tokenFileSetting() {
         return this.tokenFileSource + "=" + this.tokenFile;
+    }
+
+    /**
+     * @return a builder for this identity's credential; callers apply customizers, then build
+     */
+    public WorkloadIdentityCredentialBuilder credentialBuilder() {
+        WorkloadIdentityCredentialBuilder builder = new WorkloadIdentityCredentialBuilder();
+        PropertyMapper map = PropertyMapper.get();
+        map.from(this.clientId).to(builder::clientId);
+        map.from(this.tenantId).to(builder::tenantId);
+        map.from(this.tokenFile.toString()).to(builder::tokenFilePath);
+        map.from(this.authorityHost).to(builder::authorityHost);
+        map.from(this.instanceDiscovery).whenFalse().toCall(builder::disableInstanceDiscovery);
+        return builder;
     }
 
     /** @return the Azure Resource Manager scope of the cloud the authority host belongs to */

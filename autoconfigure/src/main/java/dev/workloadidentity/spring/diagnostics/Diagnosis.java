@@ -43,6 +43,14 @@ public record Diagnosis(Problem problem, String code, String reason, String acti
         return new Diagnosis(this.problem, this.code, this.reason, this.action, merged);
     }
 
+    /**
+     * @param activity what failed, e.g. "Key Vault property source kv (https://kv.vault.azure.net/)"
+     * @return this diagnosis with the reason saying what it stopped
+     */
+    public Diagnosis during(String activity) {
+        return new Diagnosis(this.problem, this.code, activity + ": " + this.reason, this.action, this.details);
+    }
+
     Diagnosis withCode(String code) {
         return new Diagnosis(this.problem, code, this.reason, this.action, this.details);
     }
