@@ -1,7 +1,10 @@
 package dev.workloadidentity.spring.autoconfigure;
 
+import java.util.List;
+
 import com.azure.identity.WorkloadIdentityCredential;
 import dev.workloadidentity.spring.credential.SharedTokenCredential;
+import dev.workloadidentity.spring.diagnostics.Diagnosis;
 
 /**
  * The workload identity credential built before the application context existed, for Spring Cloud Azure's Key
@@ -11,11 +14,16 @@ import dev.workloadidentity.spring.credential.SharedTokenCredential;
  * @param settings the resolved identity
  * @param credential the Azure Identity credential
  * @param sharedCredential the token cache in front of it, which the Key Vault property sources used
+ * @param warnings what resolving the settings warned about, for the context to log once logging is set up
  */
 public record BootstrapCredential(WorkloadIdentitySettings settings, WorkloadIdentityCredential credential,
-        SharedTokenCredential sharedCredential) {
+        SharedTokenCredential sharedCredential, List<Diagnosis> warnings) {
 
     /** Name of the singleton that carries it into the application context. */
     public static final String BEAN_NAME = "workloadIdentityBootstrapCredential";
+
+    public BootstrapCredential {
+        warnings = List.copyOf(warnings);
+    }
 
 }

@@ -58,8 +58,11 @@ public final class WorkloadIdentityAutoConfiguration {
     WorkloadIdentitySettings workloadIdentitySettings(WorkloadIdentityProperties properties, Environment environment,
             FailureLog failureLog, ObjectProvider<BootstrapCredential> bootstrapCredential) {
         BootstrapCredential bootstrap = bootstrapCredential.getIfAvailable();
-        return (bootstrap != null) ? bootstrap.settings()
-                : WorkloadIdentitySettings.resolve(properties, environment, failureLog::failed);
+        if (bootstrap != null) {
+            bootstrap.warnings().forEach(failureLog::failed);
+            return bootstrap.settings();
+        }
+        return WorkloadIdentitySettings.resolve(properties, environment, failureLog::failed);
     }
 
     @Bean

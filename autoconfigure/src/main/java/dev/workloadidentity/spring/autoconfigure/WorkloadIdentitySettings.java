@@ -13,6 +13,7 @@ import com.azure.identity.WorkloadIdentityCredentialBuilder;
 import dev.workloadidentity.spring.diagnostics.Diagnosis;
 import dev.workloadidentity.spring.diagnostics.FederatedTokenFile;
 import dev.workloadidentity.spring.diagnostics.Problem;
+import dev.workloadidentity.spring.diagnostics.WorkloadIdentityDiagnostics;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.PropertyMapper;
@@ -64,6 +65,15 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
         map.from(this.authorityHost).to(builder::authorityHost);
         map.from(this.instanceDiscovery).whenFalse().toCall(builder::disableInstanceDiscovery);
         return builder;
+    }
+
+    /**
+     * @param scope the scope tokens are requested for
+     * @return what explains this identity's token failures
+     */
+    public WorkloadIdentityDiagnostics diagnostics(String scope) {
+        return new WorkloadIdentityDiagnostics(this.clientId, this.tenantId, this.authorityHost, this.tokenFile,
+                tokenFileSetting(), this.instanceDiscovery, scope);
     }
 
     /** @return the Azure Resource Manager scope of the cloud the authority host belongs to */

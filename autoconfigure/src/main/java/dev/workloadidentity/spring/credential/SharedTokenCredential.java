@@ -86,6 +86,11 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
         return (cached != null) ? cached : await(acquire(request));
     }
 
+    /** @return whether a request to Entra is under way, for any resource */
+    public boolean isAcquiring() {
+        return this.slots.values().stream().anyMatch(Slot::isAcquiring);
+    }
+
     /** Stops the token threads; a request in flight fails its waiting callers. */
     @Override
     public void close() {
@@ -151,6 +156,10 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
 
         private @Nullable CompletableFuture<AccessToken> inFlight;
 
+        synchronized boolean isAcquiring() {
+            return this.inFlight != null;
+        }
+
         synchronized @Nullable AccessToken usable(Instant now) {
             return (this.token != null && now.isBefore(this.stopServingAt)) ? this.token : null;
         }
@@ -205,8 +214,10 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
         Duration margin = (lifetime.compareTo(REFRESH_MARGIN.multipliedBy(2)) < 0) ? lifetime.dividedBy(2)
                 : REFRESH_MARGIN;
         Instant stop = expiresAt.minus(margin);
+        // MSAL reports a refresh time of 1970 when Entra sent no refresh_in (the usual case): only a later one counts.
         OffsetDateTime refreshAt = token.getRefreshAt();
-        return (refreshAt != null && refreshAt.toInstant().isBefore(stop)) ? refreshAt.toInstant() : stop;
+        boolean refreshAtMeant = refreshAt != null && refreshAt.toInstant().isAfter(acquiredAt);
+        return (refreshAtMeant && refreshAt.toInstant().isBefore(stop)) ? refreshAt.toInstant() : stop;
     }
 
     /** Daemon platform threads, so a stuck token request never keeps the JVM alive. */

@@ -204,32 +204,27 @@ public enum Problem {
     // Key Vault property sources, loaded before the application context starts
 
     KEY_VAULT_TIMEOUT("key-vault-timeout", EnumSet.of(Shown.STARTUP),
-            "Key Vault property source {propertySource}: {waitingFor} did not answer within {timeout}.",
+            "Key Vault property source {propertySource}: {waitingFor} did not answer within {timeout}, so startup "
+                    + "stopped.",
             "Allow egress from the pod to the vault and to {authorityHost} (network policy, firewall, private "
-                    + "endpoint DNS); if the network is just slow, raise workload-identity.key-vault.startup-timeout."),
+                    + "endpoint DNS); if they are just slow, raise workload-identity.key-vault.startup-timeout."),
 
-    KEY_VAULT_UNREACHABLE("key-vault-unreachable", EnumSet.of(Shown.STARTUP),
-            "Key Vault property source {propertySource} cannot reach {vault}: {error}.",
-            "Check the endpoint (the vault's URI, https://<name>.vault.azure.net/), its DNS name from inside the pod "
-                    + "and egress to it."),
-
-    KEY_VAULT_NOT_A_VAULT("key-vault-no-challenge", EnumSet.of(Shown.STARTUP),
-            "Key Vault property source {propertySource}: {vault} answered HTTP {httpStatus} without the bearer "
-                    + "challenge Key Vault sends to a request without a token, so it is not a Key Vault endpoint.",
-            "Set the endpoint to the vault's URI (az keyvault show --query properties.vaultUri)."),
+    KEY_VAULT_FAILED("key-vault-failed", EnumSet.of(Shown.STARTUP),
+            "Key Vault property source {propertySource} could not load its secrets: {error}.",
+            "Check that the endpoint is the vault's URI (az keyvault show --query properties.vaultUri) and reachable "
+                    + "from the pod, and that client ID {clientId} may read its secrets (role Key Vault Secrets User)."),
 
     KEY_VAULT_CREDENTIAL_CONFLICT("key-vault-credential-conflict", EnumSet.of(Shown.STARTUP),
-            "Key Vault property sources are configured to sign in with {credentialSetting}, but on this pod they "
-                    + "sign in with the workload identity ({tokenFileSetting}): both cannot apply before the "
-                    + "application context exists.",
-            "Remove {credentialSetting} to load the secrets as the pod's workload identity, or set the environment "
-                    + "variable WORKLOADIDENTITY_ENABLED=false to let Spring Cloud Azure choose the credential."),
+            "{credentialSetting} is set, but Key Vault property sources load at startup with the pod's workload "
+                    + "identity and would ignore it.",
+            "Remove {credentialSetting} to load the secrets as the workload identity, or switch workload identity "
+                    + "off for the whole application with the environment variable WORKLOADIDENTITY_ENABLED=false."),
 
     DISABLED_TOO_LATE("disabled-too-late", EnumSet.of(Shown.STARTUP),
             "workload-identity.enabled=false is set in application configuration, which is read after the Key Vault "
-                    + "property sources were given the workload identity ({tokenFileSetting}).",
+                    + "property sources were given the workload identity the AKS webhook set up.",
             "Switch workload identity off where startup reads it first: the environment variable "
-                    + "WORKLOADIDENTITY_ENABLED=false or -Dworkload-identity.enabled=false.");
+                    + "WORKLOADIDENTITY_ENABLED=false or the system property -Dworkload-identity.enabled=false.");
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z]+)}");
 

@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 
 import javax.net.ssl.SSLException;
 
+import com.microsoft.aad.msal4j.MsalException;
 import com.microsoft.aad.msal4j.MsalServiceException;
 import org.jspecify.annotations.Nullable;
 
@@ -129,6 +130,24 @@ public final class WorkloadIdentityDiagnostics {
         Map<String, Object> values = values(file);
         values.put("error", describe(rootCause(failure)));
         return Diagnosis.of(networkProblem(failure), values).with(tokenDetails(file));
+    }
+
+    /**
+     * @param failure what a client call threw
+     * @return whether it failed getting a token (Entra's answer, the way to Entra, the token file) rather than
+     * talking to the service itself
+     */
+    public static boolean isTokenFailure(Throwable failure) {
+        return find(failure, MsalException.class) != null || find(failure, NoSuchFileException.class) != null
+                || find(failure, AccessDeniedException.class) != null;
+    }
+
+    /**
+     * @param failure any failure
+     * @return its root cause's type and first message line, with anything token-shaped redacted
+     */
+    public static String summarize(Throwable failure) {
+        return describe(rootCause(failure));
     }
 
     private Diagnosis entraAnswer(MsalServiceException entra, FederatedTokenFile file) {

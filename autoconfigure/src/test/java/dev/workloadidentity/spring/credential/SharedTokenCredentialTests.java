@@ -96,6 +96,26 @@ class SharedTokenCredentialTests {
     }
 
     @Test
+    void refreshTimeInThePastIsIgnoredAsMsalReportsOneWhenEntraSentNone() {
+        this.entra.refreshAt = OffsetDateTime.parse("1970-01-01T00:00:00Z");
+        AccessToken first = this.credential.getTokenSync(request(VAULT));
+        this.clock.advance(Duration.ofMinutes(54));
+        assertThat(this.credential.getTokenSync(request(VAULT))).isSameAs(first);
+        assertThat(this.entra.requests).hasSize(1);
+    }
+
+    @Test
+    void refreshTimeEntraAsksForIsHonoured() {
+        this.entra.refreshAt = this.clock.instant().plus(Duration.ofMinutes(30)).atOffset(ZoneOffset.UTC);
+        AccessToken first = this.credential.getTokenSync(request(VAULT));
+        this.clock.advance(Duration.ofMinutes(29));
+        assertThat(this.credential.getTokenSync(request(VAULT))).isSameAs(first);
+        this.clock.advance(Duration.ofMinutes(1));
+        assertThat(this.credential.getTokenSync(request(VAULT))).isNotSameAs(first);
+        assertThat(this.entra.requests).hasSize(2);
+    }
+
+    @Test
     void shortLivedTokenIsServedForHalfItsLife() {
         this.entra.lifetime = Duration.ofSeconds(20);
         AccessToken first = this.credential.getTokenSync(request(VAULT));
@@ -188,6 +208,8 @@ class SharedTokenCredentialTests {
 
         volatile Duration lifetime = Duration.ofHours(1);
 
+        volatile OffsetDateTime refreshAt;
+
         RecordingEntra(MutableClock clock) {
             this.clock = clock;
         }
@@ -229,7 +251,7 @@ class SharedTokenCredentialTests {
                 throw failure;
             }
             OffsetDateTime expiresAt = this.clock.instant().plus(this.lifetime).atOffset(ZoneOffset.UTC);
-            return new AccessToken("token-" + this.requests.size(), expiresAt);
+            return new AccessToken("token-" + this.requests.size(), expiresAt, this.refreshAt);
         }
 
     }

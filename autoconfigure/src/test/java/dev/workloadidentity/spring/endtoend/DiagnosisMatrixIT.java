@@ -2,7 +2,6 @@ package dev.workloadidentity.spring.endtoend;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +21,7 @@ import dev.workloadidentity.spring.diagnostics.Problem;
 import dev.workloadidentity.spring.health.WorkloadIdentityHealthIndicator;
 import dev.workloadidentity.spring.testsupport.FakeAzure;
 import dev.workloadidentity.spring.testsupport.http.LoopbackHttpsServer;
+import dev.workloadidentity.spring.testsupport.http.SilentServer;
 import dev.workloadidentity.spring.testsupport.kubernetes.ServiceAccountTokenIssuer;
 import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
 import org.junit.jupiter.api.AfterEach;
@@ -282,32 +282,9 @@ class DiagnosisMatrixIT {
 
         /** Accepts connections and never answers, like a black-holed endpoint. */
         int silentPort() {
-            try {
-                ServerSocket socket = new ServerSocket(0);
-                List<Socket> accepted = new ArrayList<>();
-                Thread acceptor = new Thread(() -> {
-                    try {
-                        while (true) {
-                            accepted.add(socket.accept());
-                        }
-                    }
-                    catch (IOException ex) {
-                        // closed
-                    }
-                }, "silent-authority");
-                acceptor.setDaemon(true);
-                acceptor.start();
-                this.closeables.add(() -> {
-                    socket.close();
-                    for (Socket connection : accepted) {
-                        connection.close();
-                    }
-                });
-                return socket.getLocalPort();
-            }
-            catch (IOException ex) {
-                throw new IllegalStateException(ex);
-            }
+            SilentServer server = SilentServer.start();
+            this.closeables.add(server);
+            return server.port();
         }
 
         /** An HTTPS server whose certificate the JVM does not trust. */

@@ -33,9 +33,8 @@ public final class WorkloadIdentityHealthContributorAutoConfiguration {
     WorkloadIdentityHealthIndicator workloadIdentityHealthIndicator(WorkloadIdentityCredential credential,
             WorkloadIdentitySettings settings, WorkloadIdentityProperties properties, FailureLog failureLog) {
         String scope = properties.getHealth().getScope();
-        WorkloadIdentityDiagnostics diagnostics = new WorkloadIdentityDiagnostics(settings.clientId(),
-                settings.tenantId(), settings.authorityHost(), settings.tokenFile(), settings.tokenFileSetting(),
-                settings.instanceDiscovery(), (scope != null) ? scope : settings.resourceManagerScope());
+        WorkloadIdentityDiagnostics diagnostics = settings
+            .diagnostics((scope != null) ? scope : settings.resourceManagerScope());
         return new WorkloadIdentityHealthIndicator(credential, diagnostics, properties.getHealth().getTimeout(),
                 failureLog);
     }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,8 +21,9 @@ import dev.workloadidentity.spring.testsupport.token.InvalidTokenException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A fake Azure Key Vault serving secrets ({@code GET}/{@code PUT /secrets/{name}[/{version}]}) over HTTPS on a
- * loopback port, behind the real bearer challenge.
+ * A fake Azure Key Vault serving secrets ({@code GET}/{@code PUT /secrets/{name}[/{version}]}, and the list
+ * {@code GET /secrets} that Spring Cloud Azure's Key Vault property sources read) over HTTPS on a loopback port,
+ * behind the real bearer challenge.
  * <p>
  * A request without a bearer token gets {@code 401} with
  * {@code WWW-Authenticate: Bearer authorization="https://login.microsoftonline.com/{tenant}", resource="https://vault.azure.net"},
@@ -154,10 +156,14 @@ public final class FakeKeyVault implements AutoCloseable {
             return error(exchange, 400, "BadParameter", "The 'api-version' query parameter is required.");
         }
         String[] segments = path.split("/", -1);
+        if ("GET".equals(method) && (path.equals("/secrets") || path.equals("/secrets/"))) {
+            LoopbackHttpsServer.sendJson(exchange, 200, list(exchange));
+            return 200;
+        }
         // "/secrets/name", "/secrets/name/" (the SDK's GET with an empty version) or "/secrets/name/version"
         if (segments.length < 3 || segments.length > 4 || !segments[0].isEmpty() || !"secrets".equals(segments[1])
                 || segments[2].isEmpty()) {
-            return error(exchange, 404, "NotFound", "The fake Key Vault serves only /secrets/{name}[/{version}].");
+            return error(exchange, 404, "NotFound", "The fake Key Vault serves only /secrets and /secrets/{name}[/{version}].");
         }
         String name = segments[2];
         String version = (segments.length == 4) ? segments[3] : "";
@@ -229,21 +235,46 @@ public final class FakeKeyVault implements AutoCloseable {
         return secret;
     }
 
+    /** Every secret's latest version, in one page, as the list operation answers (ids without a version). */
+    private Map<String, Object> list(HttpExchange exchange) {
+        List<Map<String, Object>> items = new ArrayList<>();
+        new TreeMap<>(this.secrets).forEach((name, versions) -> {
+            SecretVersion latest = find(name, "");
+            if (latest != null) {
+                Map<String, Object> item = new LinkedHashMap<>();
+                item.put("id", baseUrl(exchange) + "/secrets/" + name);
+                item.put("attributes", attributes(latest));
+                items.add(item);
+            }
+        });
+        Map<String, Object> page = new LinkedHashMap<>();
+        page.put("value", items);
+        page.put("nextLink", null);
+        return page;
+    }
+
     private Map<String, Object> bundle(HttpExchange exchange, String name, SecretVersion secret) {
-        // The id echoes the Host the client used, so it names the vault the way the client addressed it.
+        Map<String, Object> bundle = new LinkedHashMap<>();
+        bundle.put("value", secret.value);
+        bundle.put("id", baseUrl(exchange) + "/secrets/" + name + "/" + secret.version);
+        bundle.put("attributes", attributes(secret));
+        return bundle;
+    }
+
+    /** The id echoes the Host the client used, so it names the vault the way the client addressed it. */
+    private String baseUrl(HttpExchange exchange) {
         String host = exchange.getRequestHeaders().getFirst("Host");
-        String base = (host != null) ? "https://" + host : vaultUrl();
+        return (host != null) ? "https://" + host : vaultUrl();
+    }
+
+    private static Map<String, Object> attributes(SecretVersion secret) {
         Map<String, Object> attributes = new LinkedHashMap<>();
         attributes.put("enabled", true);
         attributes.put("created", secret.created);
         attributes.put("updated", secret.created);
         attributes.put("recoveryLevel", "Recoverable+Purgeable");
         attributes.put("recoverableDays", 90);
-        Map<String, Object> bundle = new LinkedHashMap<>();
-        bundle.put("value", secret.value);
-        bundle.put("id", base + "/secrets/" + name + "/" + secret.version);
-        bundle.put("attributes", attributes);
-        return bundle;
+        return attributes;
     }
 
     /**

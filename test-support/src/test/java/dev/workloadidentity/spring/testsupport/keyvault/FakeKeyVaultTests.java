@@ -5,6 +5,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -16,6 +17,7 @@ import com.azure.core.http.policy.RetryOptions;
 import com.azure.security.keyvault.secrets.SecretClient;
 import com.azure.security.keyvault.secrets.SecretClientBuilder;
 import com.azure.security.keyvault.secrets.models.KeyVaultSecret;
+import com.azure.security.keyvault.secrets.models.SecretProperties;
 import dev.workloadidentity.spring.testsupport.FakeAzure;
 import dev.workloadidentity.spring.testsupport.FakeAzureExtension;
 import dev.workloadidentity.spring.testsupport.TestClients;
@@ -96,6 +98,24 @@ class FakeKeyVaultTests {
         KeyVaultSecret latest = client.getSecret("api-key");
         assertThat(latest.getValue()).isEqualTo("v2");
         assertThat(vault.secret("api-key")).isEqualTo("v2");
+    }
+
+    @Test
+    void listsEachSecretOnceWithAnIdWithoutVersion() {
+        vault.setSecret("listed-a", "1").setSecret("listed-a", "2").setSecret("listed-b", "3");
+        SecretClient client = client(workloadIdentity);
+
+        List<SecretProperties> listed = client.listPropertiesOfSecrets()
+            .stream()
+            .filter((secret) -> secret.getName().startsWith("listed-"))
+            .toList();
+
+        assertThat(listed).extracting(SecretProperties::getName).containsExactly("listed-a", "listed-b");
+        assertThat(listed).allSatisfy((secret) -> {
+            assertThat(secret.isEnabled()).isTrue();
+            assertThat(secret.getVersion()).isNull();
+        });
+        assertThat(client.getSecret("listed-a", listed.get(0).getVersion()).getValue()).isEqualTo("2");
     }
 
     @Test
