@@ -141,6 +141,25 @@ class KeyVaultPropertySourceIT {
     }
 
     @Test
+    void vaultRefusingConnectionsFailsStartupNamingTheVaultAndTheCause() {
+        String closed;
+        try (SilentServer server = SilentServer.start()) {
+            closed = server.httpsUrl();
+        }
+        catch (Exception ex) {
+            throw new IllegalStateException(ex);
+        }
+        String vault = closed;
+        Throwable failure = catchThrowable(() -> start(propertySource(vault)).close());
+        Diagnosis diagnosis = diagnosis(failure);
+        assertThat(diagnosis.code()).isEqualTo("key-vault-failed");
+        assertThat(diagnosis.reason()).startsWith("Key Vault property source 'greetings' (" + vault
+                + ") could not load its secrets: ")
+            .contains("Connection refused");
+        assertThat(tokenRequests()).isEmpty();
+    }
+
+    @Test
     void clientSecretForThePropertySourceFailsStartupInsteadOfBeingIgnored() {
         Throwable failure = catchThrowable(() -> start(propertySource(azure.get().keyVault().vaultUrl()),
                 "spring.cloud.azure.keyvault.secret.property-sources[0].credential.client-secret=not-shown")
