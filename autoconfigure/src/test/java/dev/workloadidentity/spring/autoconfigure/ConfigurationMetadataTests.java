@@ -26,6 +26,7 @@ class ConfigurationMetadataTests {
                     "workload-identity.tenant-id", "workload-identity.token-file",
                     "workload-identity.authority-host", "workload-identity.instance-discovery",
                     "workload-identity.health.scope", "workload-identity.health.timeout",
+                    "workload-identity.key-vault.startup-timeout",
                     "management.health.workload-identity.enabled");
         assertThat(properties).allSatisfy((property) -> assertThat((String) property.get("description"))
             .as("description of %s", property.get("name"))

@@ -10,6 +10,7 @@ import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.identity.WorkloadIdentityCredential;
 import com.azure.identity.WorkloadIdentityCredentialBuilder;
+import dev.workloadidentity.spring.credential.SharedTokenCredential;
 import dev.workloadidentity.spring.testsupport.kubernetes.ServiceAccountTokenIssuer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -71,11 +72,13 @@ class WorkloadIdentityAutoConfigurationTests {
     @Test
     void registersOneWorkloadIdentityCredentialOnAksPod() {
         onAksPod().run((context) -> {
-            assertThat(context).hasSingleBean(TokenCredential.class);
             assertThat(context).hasSingleBean(WorkloadIdentityCredential.class);
-            assertThat(context.getBean("springCloudAzureDefaultCredential"))
-                .isSameAs(context.getBean(TokenCredential.class))
-                .isSameAs(context.getBean("workloadIdentityCredential"));
+            assertThat(context.getBeansOfType(TokenCredential.class)).containsOnlyKeys("workloadIdentityCredential",
+                    "springCloudAzureDefaultCredential");
+            SharedTokenCredential shared = context.getBean("springCloudAzureDefaultCredential",
+                    SharedTokenCredential.class);
+            assertThat(context.getBean(TokenCredential.class)).isSameAs(shared);
+            assertThat(shared.getDelegate()).isSameAs(context.getBean("workloadIdentityCredential"));
         });
     }
 
@@ -162,9 +165,10 @@ class WorkloadIdentityAutoConfigurationTests {
     @Test
     void credentialBacksOffWhenUserDefinesAWorkloadIdentityCredential() {
         onAksPod().withUserConfiguration(UserWorkloadIdentityCredentialConfiguration.class).run((context) -> {
-            assertThat(context).hasSingleBean(WorkloadIdentityCredential.class);
-            assertThat(context.getBean(TokenCredential.class)).isSameAs(context.getBean("myCredential"));
-            assertThat(context).doesNotHaveBean("springCloudAzureDefaultCredential");
+            assertThat(context).hasSingleBean(WorkloadIdentityCredential.class).doesNotHaveBean("workloadIdentityCredential");
+            SharedTokenCredential shared = context.getBean(SharedTokenCredential.class);
+            assertThat(context.getBean(TokenCredential.class)).isSameAs(shared);
+            assertThat(shared.getDelegate()).isSameAs(context.getBean("myCredential"));
         });
     }
 
@@ -173,7 +177,8 @@ class WorkloadIdentityAutoConfigurationTests {
         onAksPod().withUserConfiguration(UserCredentialConfiguration.class).run((context) -> {
             assertThat(context).hasSingleBean(WorkloadIdentityCredential.class);
             assertThat(context.getBeansOfType(TokenCredential.class)).containsOnlyKeys("myCredential",
-                    "springCloudAzureDefaultCredential");
+                    "workloadIdentityCredential", "springCloudAzureDefaultCredential");
+            assertThat(context.getBean(TokenCredential.class)).isSameAs(context.getBean(SharedTokenCredential.class));
         });
     }
 

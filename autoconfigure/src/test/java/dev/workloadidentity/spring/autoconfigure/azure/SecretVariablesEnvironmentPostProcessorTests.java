@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 import com.azure.identity.ClientSecretCredential;
-import com.azure.identity.WorkloadIdentityCredential;
 import com.azure.security.keyvault.secrets.SecretClientBuilder;
 import com.azure.spring.cloud.autoconfigure.implementation.context.AzureGlobalConfigurationEnvironmentPostProcessor;
 import com.azure.spring.cloud.autoconfigure.implementation.context.AzureGlobalPropertiesAutoConfiguration;
@@ -16,6 +15,7 @@ import com.azure.spring.cloud.autoconfigure.implementation.context.AzureTokenCre
 import com.azure.spring.cloud.autoconfigure.implementation.keyvault.secrets.AzureKeyVaultSecretAutoConfiguration;
 import dev.workloadidentity.spring.autoconfigure.TokenFiles;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityAutoConfiguration;
+import dev.workloadidentity.spring.credential.SharedTokenCredential;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -125,7 +125,7 @@ class SecretVariablesEnvironmentPostProcessorTests {
     @Test
     void springCloudAzureClientsKeepWorkloadIdentityDespiteLeftoverSecret() {
         keyVaultClientOnPod(this::springCloudAzureThenOurs)
-            .run((context) -> assertThat(keyVaultCredential(context)).isInstanceOf(WorkloadIdentityCredential.class));
+            .run((context) -> assertThat(keyVaultCredential(context)).isInstanceOf(SharedTokenCredential.class));
     }
 
     @Test

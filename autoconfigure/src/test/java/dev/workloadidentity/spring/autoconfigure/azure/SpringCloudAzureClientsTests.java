@@ -10,6 +10,7 @@ import com.azure.core.credential.TokenRequestContext;
 import com.azure.identity.ClientSecretCredential;
 import com.azure.identity.DefaultAzureCredential;
 import com.azure.identity.WorkloadIdentityCredential;
+import com.azure.identity.WorkloadIdentityCredentialBuilder;
 import com.azure.messaging.servicebus.ServiceBusClientBuilder;
 import com.azure.security.keyvault.secrets.SecretClientBuilder;
 import com.azure.spring.cloud.autoconfigure.implementation.context.AzureContextUtils;
@@ -21,6 +22,7 @@ import com.azure.spring.cloud.autoconfigure.implementation.storage.blob.AzureSto
 import com.azure.storage.blob.BlobServiceClientBuilder;
 import dev.workloadidentity.spring.autoconfigure.TokenFiles;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityAutoConfiguration;
+import dev.workloadidentity.spring.credential.SharedTokenCredential;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,8 +75,10 @@ class SpringCloudAzureClientsTests {
     void springCloudAzureUsesWorkloadIdentityAsItsDefaultCredential() {
         this.runner.run((context) -> {
             assertThat(context).hasNotFailed();
-            assertThat(context.getBean(AzureContextUtils.DEFAULT_TOKEN_CREDENTIAL_BEAN_NAME))
-                .isInstanceOf(WorkloadIdentityCredential.class);
+            Object defaultCredential = context.getBean(AzureContextUtils.DEFAULT_TOKEN_CREDENTIAL_BEAN_NAME);
+            assertThat(defaultCredential).isInstanceOf(SharedTokenCredential.class);
+            assertThat(((SharedTokenCredential) defaultCredential).getDelegate())
+                .isSameAs(context.getBean(WorkloadIdentityCredential.class));
             assertThat(context).doesNotHaveBean(DefaultAzureCredential.class);
         });
     }
@@ -82,7 +86,7 @@ class SpringCloudAzureClientsTests {
     @Test
     void oneCredentialInstanceReachesKeyVaultBlobAndServiceBus() {
         this.runner.run((context) -> {
-            WorkloadIdentityCredential credential = context.getBean(WorkloadIdentityCredential.class);
+            SharedTokenCredential credential = context.getBean(SharedTokenCredential.class);
             assertThat(keyVaultCredential(context)).isSameAs(credential);
             assertThat(blobCredential(context)).isSameAs(credential);
             assertThat(serviceBusCredential(context)).isSameAs(credential);
@@ -92,7 +96,7 @@ class SpringCloudAzureClientsTests {
     @Test
     void applicationCodeCanInjectTokenCredentialByType() {
         this.runner.run((context) -> assertThat(context.getBean(TokenCredential.class))
-            .isSameAs(context.getBean(WorkloadIdentityCredential.class)));
+            .isSameAs(context.getBean(SharedTokenCredential.class)));
     }
 
     @Test
@@ -102,7 +106,7 @@ class SpringCloudAzureClientsTests {
                 BlobServiceClientBuilder builder = context.getBean(BlobServiceClientBuilder.class);
                 assertThat(ReflectionTestUtils.getField(builder, "storageSharedKeyCredential")).isNotNull();
                 assertThat(blobCredential(context)).isNull();
-                assertThat(keyVaultCredential(context)).isInstanceOf(WorkloadIdentityCredential.class);
+                assertThat(keyVaultCredential(context)).isSameAs(context.getBean(SharedTokenCredential.class));
             });
     }
 
@@ -112,7 +116,7 @@ class SpringCloudAzureClientsTests {
             .withPropertyValues("spring.cloud.azure.keyvault.secret.credential.client-secret=from-application-yml")
             .run((context) -> {
                 assertThat(keyVaultCredential(context)).isInstanceOf(ClientSecretCredential.class);
-                assertThat(blobCredential(context)).isInstanceOf(WorkloadIdentityCredential.class);
+                assertThat(blobCredential(context)).isSameAs(context.getBean(SharedTokenCredential.class));
             });
     }
 
@@ -122,8 +126,8 @@ class SpringCloudAzureClientsTests {
             .withPropertyValues("spring.cloud.azure.keyvault.secret.credential.token-credential-bean-name=keyVaultCredential")
             .run((context) -> {
                 assertThat(keyVaultCredential(context)).isSameAs(context.getBean("keyVaultCredential"));
-                assertThat(blobCredential(context)).isInstanceOf(WorkloadIdentityCredential.class);
-                assertThat(serviceBusCredential(context)).isInstanceOf(WorkloadIdentityCredential.class);
+                assertThat(blobCredential(context)).isSameAs(context.getBean(SharedTokenCredential.class));
+                assertThat(serviceBusCredential(context)).isSameAs(context.getBean(SharedTokenCredential.class));
             });
     }
 
@@ -144,7 +148,38 @@ class SpringCloudAzureClientsTests {
         // The webhook's client ID lands in spring.cloud.azure.credential.client-id; alone it must not select a
         // managed identity (node identity) or a DefaultAzureCredential chain.
         this.runner.run((context) -> assertThat(context.getBeansOfType(TokenCredential.class).values())
-            .allSatisfy((credential) -> assertThat(credential).isInstanceOf(WorkloadIdentityCredential.class)));
+            .allSatisfy((credential) -> assertThat(credential).isInstanceOfAny(WorkloadIdentityCredential.class,
+                    SharedTokenCredential.class)));
+    }
+
+    @Test
+    void usersOwnWorkloadIdentityCredentialGetsTheSharedCacheInFront() {
+        WorkloadIdentityCredential own = new WorkloadIdentityCredentialBuilder()
+            .clientId("00000000-0000-0000-0000-0000000000aa")
+            .tenantId("00000000-0000-0000-0000-0000000007e1")
+            .tokenFilePath(this.directory.resolve("azure-identity-token").toString())
+            .build();
+        this.runner.withBean("myCredential", WorkloadIdentityCredential.class, () -> own).run((context) -> {
+            assertThat(context).hasSingleBean(WorkloadIdentityCredential.class);
+            SharedTokenCredential shared = context.getBean(SharedTokenCredential.class);
+            assertThat(shared.getDelegate()).isSameAs(own);
+            assertThat(keyVaultCredential(context)).isSameAs(shared);
+            assertThat(blobCredential(context)).isSameAs(shared);
+            assertThat(serviceBusCredential(context)).isSameAs(shared);
+        });
+    }
+
+    @Test
+    void usersOwnDefaultCredentialReachesEveryClient() {
+        this.runner.withBean(WorkloadIdentityAutoConfiguration.SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL,
+                TokenCredential.class, StaticCredential::new)
+            .run((context) -> {
+                Object own = context.getBean(WorkloadIdentityAutoConfiguration.SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL);
+                assertThat(own).isInstanceOf(StaticCredential.class);
+                assertThat(keyVaultCredential(context)).isSameAs(own);
+                assertThat(blobCredential(context)).isSameAs(own);
+                assertThat(serviceBusCredential(context)).isSameAs(own);
+            });
     }
 
     @Test
