@@ -9,10 +9,10 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -32,14 +32,29 @@ import reactor.core.publisher.Mono;
  * resource costs one token whoever asks. A caller that brings a claims challenge gets a new token, which then
  * replaces the cached one for everybody.
  * <p>
+ * Tokens are renewed ahead of expiry in the background (5 minutes ahead, or halfway through the life of a
+ * shorter-lived token), so callers keep getting the current token during a rollover instead of waiting for Entra.
+ * A resource nobody asked for during a token's whole life is not renewed again until someone asks. When a renewal
+ * fails, the current token is still served until shortly before it expires and the renewal is retried with
+ * exponential backoff; {@link #lastFailure} tells health checks. A caller without a usable token during the
+ * backoff gets the last failure instead of starting another request, so an Entra outage never turns into a
+ * request storm.
+ * <p>
  * The delegate runs on this credential's own platform threads: not the common pool and not virtual threads,
  * both of which have deadlocked token acquisition in the field. Its synchronous path is used because
  * azure-identity's asynchronous path keeps replaying a first failure to read the token file.
  */
 public final class SharedTokenCredential implements TokenCredential, AutoCloseable {
 
-    /** How long before expiry a token stops being served; Azure SDK clients refresh 5 minutes ahead too. */
-    static final Duration REFRESH_MARGIN = Duration.ofMinutes(5);
+    /** How long before expiry a token is renewed; Azure SDK clients renew theirs 5 minutes ahead too. */
+    static final Duration REFRESH_AHEAD = Duration.ofMinutes(5);
+
+    /** How long before expiry a token stops being served, as it may reach the service late or meet clock skew. */
+    static final Duration EXPIRY_MARGIN = Duration.ofMinutes(1);
+
+    static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+
+    static final Duration LONGEST_RETRY = Duration.ofSeconds(30);
 
     private static final int THREADS = 4;
 
@@ -47,7 +62,7 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
 
     private final Clock clock;
 
-    private final ExecutorService executor;
+    private final ScheduledThreadPoolExecutor executor;
 
     private final Map<Resource, Slot> slots = new ConcurrentHashMap<>();
 
@@ -61,10 +76,10 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
     SharedTokenCredential(TokenCredential delegate, Clock clock) {
         this.delegate = delegate;
         this.clock = clock;
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(THREADS, THREADS, 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), new TokenThreads());
-        executor.allowCoreThreadTimeOut(true);
-        this.executor = executor;
+        this.executor = new ScheduledThreadPoolExecutor(THREADS, new TokenThreads());
+        this.executor.setKeepAliveTime(60, TimeUnit.SECONDS);
+        this.executor.allowCoreThreadTimeOut(true);
+        this.executor.setRemoveOnCancelPolicy(true);
     }
 
     /** @return the credential that asks Entra */
@@ -91,7 +106,17 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
         return this.slots.values().stream().anyMatch(Slot::isAcquiring);
     }
 
-    /** Stops the token threads; a request in flight fails its waiting callers. */
+    /**
+     * @param request the resource (scopes and tenant)
+     * @return why the last request to Entra for that resource failed, or {@code null} if it succeeded or none was
+     * made; a failed renewal shows here while the previous token is still being served
+     */
+    public @Nullable Throwable lastFailure(TokenRequestContext request) {
+        Slot slot = this.slots.get(Resource.of(request));
+        return (slot != null) ? slot.lastFailure() : null;
+    }
+
+    /** Stops the token threads and renewals; a request in flight fails its waiting callers. */
     @Override
     public void close() {
         this.executor.shutdownNow();
@@ -102,18 +127,19 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
             return null;
         }
         Slot slot = this.slots.get(Resource.of(request));
-        return (slot != null) ? slot.usable(this.clock.instant()) : null;
+        return (slot != null) ? slot.serve(this.clock.instant()) : null;
     }
 
     private CompletableFuture<AccessToken> acquire(TokenRequestContext request) {
-        Slot slot = this.slots.computeIfAbsent(Resource.of(request), (resource) -> new Slot());
-        return slot.acquire(request, this.clock.instant());
+        Resource resource = Resource.of(request);
+        Slot slot = this.slots.computeIfAbsent(resource, Slot::new);
+        return slot.acquire(request.getClaims(), this.clock.instant());
     }
 
-    private AccessToken fetch(TokenRequestContext request) {
-        TokenRequestContext cae = new TokenRequestContext().setScopes(request.getScopes())
-            .setTenantId(request.getTenantId())
-            .setClaims(request.getClaims())
+    private AccessToken fetch(Resource resource, @Nullable String claims) {
+        TokenRequestContext cae = new TokenRequestContext().setScopes(resource.scopes())
+            .setTenantId(resource.tenantId())
+            .setClaims(claims)
             .setCaeEnabled(true);
         return this.delegate.getTokenSync(cae);
     }
@@ -147,77 +173,186 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
 
     }
 
-    /** The current token for one resource and the request to Entra in flight for it, if any. */
+    /** The current token for one resource, its renewal schedule and the request to Entra in flight, if any. */
     private final class Slot {
+
+        private final Resource resource;
 
         private @Nullable AccessToken token;
 
+        private Instant refreshAt = Instant.MAX;
+
         private Instant stopServingAt = Instant.MIN;
 
+        /** Whether anyone asked for the resource since the last background renewal, which keeps renewals going. */
+        private boolean asked;
+
         private @Nullable CompletableFuture<AccessToken> inFlight;
+
+        private @Nullable Throwable lastFailure;
+
+        private int failuresInARow;
+
+        private Instant retryAt = Instant.MIN;
+
+        private @Nullable ScheduledFuture<?> renewal;
+
+        Slot(Resource resource) {
+            this.resource = resource;
+        }
 
         synchronized boolean isAcquiring() {
             return this.inFlight != null;
         }
 
-        synchronized @Nullable AccessToken usable(Instant now) {
-            return (this.token != null && now.isBefore(this.stopServingAt)) ? this.token : null;
+        synchronized @Nullable Throwable lastFailure() {
+            return this.lastFailure;
         }
 
-        synchronized CompletableFuture<AccessToken> acquire(TokenRequestContext request, Instant now) {
-            boolean challenged = request.getClaims() != null;
-            AccessToken usable = challenged ? null : usable(now);
+        /** The current token while it may be served; starts its renewal when that is due. */
+        synchronized @Nullable AccessToken serve(Instant now) {
+            if (this.token == null || !now.isBefore(this.stopServingAt)) {
+                return null;
+            }
+            this.asked = true;
+            renewIfDue(now);
+            return this.token;
+        }
+
+        synchronized CompletableFuture<AccessToken> acquire(@Nullable String claims, Instant now) {
+            if (claims != null) {
+                // A claims challenge always gets a new token, and nobody else should wait for its answer.
+                return fly(claims, false);
+            }
+            AccessToken usable = serve(now);
             if (usable != null) {
                 return CompletableFuture.completedFuture(usable);
             }
-            if (this.inFlight != null && !challenged) {
+            this.asked = true;
+            if (this.inFlight != null) {
                 return this.inFlight;
             }
+            Throwable failure = this.lastFailure;
+            if (failure != null && now.isBefore(this.retryAt)) {
+                return CompletableFuture.failedFuture(new TokenRequestBackoffException(this.failuresInARow,
+                        this.retryAt, failure));
+            }
+            return fly(null, true);
+        }
+
+        /** Runs on the token threads when a renewal or its retry is due. */
+        synchronized void renewalDue() {
+            if (!this.asked) {
+                return;
+            }
+            Instant now = SharedTokenCredential.this.clock.instant();
+            Instant due = this.refreshAt.isAfter(this.retryAt) ? this.refreshAt : this.retryAt;
+            if (now.isBefore(due)) {
+                // Timers run on the monotonic clock and may fire a little before the wall clock says.
+                schedule(due, now);
+                return;
+            }
+            renewIfDue(now);
+        }
+
+        private void renewIfDue(Instant now) {
+            if (this.inFlight == null && !now.isBefore(this.refreshAt) && !now.isBefore(this.retryAt)) {
+                this.asked = false;
+                fly(null, true);
+            }
+        }
+
+        private CompletableFuture<AccessToken> fly(@Nullable String claims, boolean shared) {
             CompletableFuture<AccessToken> flight = new CompletableFuture<>();
-            SharedTokenCredential.this.executor.execute(() -> fly(request, flight));
-            if (!challenged) {
+            if (shared) {
                 this.inFlight = flight;
             }
+            SharedTokenCredential.this.executor.execute(() -> {
+                try {
+                    AccessToken token = fetch(this.resource, claims);
+                    landed(flight, token);
+                    flight.complete(token);
+                }
+                catch (Throwable ex) {
+                    failed(flight, ex);
+                    flight.completeExceptionally(ex);
+                }
+            });
             return flight;
         }
 
-        private void fly(TokenRequestContext request, CompletableFuture<AccessToken> flight) {
-            AccessToken token;
-            try {
-                token = fetch(request);
-            }
-            catch (Throwable ex) {
-                landed(flight, null);
-                flight.completeExceptionally(ex);
-                return;
-            }
-            landed(flight, token);
-            flight.complete(token);
-        }
-
-        private synchronized void landed(CompletableFuture<AccessToken> flight, @Nullable AccessToken token) {
+        private synchronized void landed(CompletableFuture<AccessToken> flight, AccessToken token) {
             if (this.inFlight == flight) {
                 this.inFlight = null;
             }
-            if (token != null) {
-                this.token = token;
-                this.stopServingAt = stopServingAt(token, SharedTokenCredential.this.clock.instant());
+            Instant now = SharedTokenCredential.this.clock.instant();
+            this.token = token;
+            this.refreshAt = refreshAt(token, now);
+            this.stopServingAt = stopServingAt(token, now);
+            this.lastFailure = null;
+            this.failuresInARow = 0;
+            this.retryAt = Instant.MIN;
+            schedule(this.refreshAt, now);
+        }
+
+        private synchronized void failed(CompletableFuture<AccessToken> flight, Throwable failure) {
+            if (this.inFlight != flight) {
+                return;
+            }
+            this.inFlight = null;
+            Instant now = SharedTokenCredential.this.clock.instant();
+            this.lastFailure = failure;
+            this.failuresInARow++;
+            this.retryAt = now.plus(retryDelay(this.failuresInARow));
+            if (this.token != null && now.isBefore(this.stopServingAt)) {
+                // A renewal failed while the current token still serves: keep trying in the background.
+                this.asked = true;
+                schedule(this.retryAt, now);
+            }
+        }
+
+        private void schedule(Instant at, Instant now) {
+            if (this.renewal != null) {
+                this.renewal.cancel(false);
+            }
+            try {
+                this.renewal = SharedTokenCredential.this.executor.schedule(this::renewalDue,
+                        Math.max(1, Duration.between(now, at).toMillis()), TimeUnit.MILLISECONDS);
+            }
+            catch (RejectedExecutionException ex) {
+                // Closed: nothing is renewed any more.
             }
         }
 
     }
 
-    /** Serves a token until 5 minutes before it expires, or halfway through its life when it lives shorter. */
+    /** Renews a token 5 minutes before it expires, or halfway through its life when it lives shorter. */
+    static Instant refreshAt(AccessToken token, Instant acquiredAt) {
+        Instant expiresAt = token.getExpiresAt().toInstant();
+        Duration lifetime = Duration.between(acquiredAt, expiresAt);
+        Duration ahead = (lifetime.compareTo(REFRESH_AHEAD.multipliedBy(2)) < 0) ? lifetime.dividedBy(2)
+                : REFRESH_AHEAD;
+        Instant refresh = expiresAt.minus(ahead);
+        // MSAL reports a refresh time of 1970 when Entra sent no refresh_in (the usual case): only a later one counts.
+        OffsetDateTime asked = token.getRefreshAt();
+        boolean meant = asked != null && asked.toInstant().isAfter(acquiredAt);
+        return (meant && asked.toInstant().isBefore(refresh)) ? asked.toInstant() : refresh;
+    }
+
+    /** Serves a token until a minute before it expires, or for nine tenths of its life when it lives shorter. */
     static Instant stopServingAt(AccessToken token, Instant acquiredAt) {
         Instant expiresAt = token.getExpiresAt().toInstant();
         Duration lifetime = Duration.between(acquiredAt, expiresAt);
-        Duration margin = (lifetime.compareTo(REFRESH_MARGIN.multipliedBy(2)) < 0) ? lifetime.dividedBy(2)
-                : REFRESH_MARGIN;
-        Instant stop = expiresAt.minus(margin);
-        // MSAL reports a refresh time of 1970 when Entra sent no refresh_in (the usual case): only a later one counts.
-        OffsetDateTime refreshAt = token.getRefreshAt();
-        boolean refreshAtMeant = refreshAt != null && refreshAt.toInstant().isAfter(acquiredAt);
-        return (refreshAtMeant && refreshAt.toInstant().isBefore(stop)) ? refreshAt.toInstant() : stop;
+        Duration margin = (lifetime.compareTo(EXPIRY_MARGIN.multipliedBy(10)) < 0) ? lifetime.dividedBy(10)
+                : EXPIRY_MARGIN;
+        return expiresAt.minus(margin);
+    }
+
+    /** 1 s after the first failure, doubling up to 30 s. */
+    static Duration retryDelay(int failuresInARow) {
+        int doublings = Math.min(failuresInARow - 1, 5);
+        Duration delay = FIRST_RETRY.multipliedBy(1L << doublings);
+        return (delay.compareTo(LONGEST_RETRY) < 0) ? delay : LONGEST_RETRY;
     }
 
     /** Daemon platform threads, so a stuck token request never keeps the JVM alive. */

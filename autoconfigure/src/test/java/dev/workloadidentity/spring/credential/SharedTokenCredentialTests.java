@@ -1,5 +1,6 @@
 package dev.workloadidentity.spring.credential;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -24,6 +25,7 @@ import reactor.core.publisher.Mono;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
 
 class SharedTokenCredentialTests {
 
@@ -86,13 +88,81 @@ class SharedTokenCredentialTests {
     }
 
     @Test
-    void tokenIsServedUntilFiveMinutesBeforeExpiryThenRenewed() {
+    void tokenIsRenewedInTheBackgroundFiveMinutesBeforeExpiry() {
         AccessToken first = this.credential.getTokenSync(request(VAULT));
         this.clock.advance(Duration.ofMinutes(54));
         assertThat(this.credential.getTokenSync(request(VAULT))).isSameAs(first);
+        assertThat(this.entra.requests).hasSize(1);
         this.clock.advance(Duration.ofMinutes(1));
+        assertThat(this.credential.getTokenSync(request(VAULT))).isSameAs(first);
+        awaitRequests(2);
         assertThat(this.credential.getTokenSync(request(VAULT)).getToken()).isEqualTo("token-2");
         assertThat(this.entra.requests).hasSize(2);
+    }
+
+    @Test
+    void callersKeepTheCurrentTokenWhileItsRenewalIsWaitingForEntra() throws Exception {
+        AccessToken first = this.credential.getTokenSync(request(VAULT));
+        this.clock.advance(Duration.ofMinutes(55));
+        this.entra.holdAnswers();
+        List<Future<AccessToken>> calls = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            calls.add(this.callers.submit(() -> this.credential.getTokenSync(request(VAULT))));
+        }
+        for (Future<AccessToken> call : calls) {
+            assertThat(call.get(1, TimeUnit.SECONDS)).isSameAs(first);
+        }
+        assertThat(this.credential.isAcquiring()).isTrue();
+        this.entra.answer();
+        awaitRequests(2);
+        await().untilAsserted(() -> assertThat(this.credential.getTokenSync(request(VAULT))).isNotSameAs(first));
+        assertThat(this.entra.requests).hasSize(2);
+    }
+
+    @Test
+    void renewalStartsOnItsOwnWhenDueAndStopsForResourcesNobodyAsksFor() {
+        RecordingEntra realTimeEntra = new RecordingEntra(Clock.systemUTC());
+        realTimeEntra.lifetime = Duration.ofMillis(1200);
+        try (SharedTokenCredential credential = new SharedTokenCredential(realTimeEntra, Clock.systemUTC())) {
+            AccessToken first = credential.getTokenSync(request(VAULT));
+            // Renewed halfway through its life with nobody asking, because somebody asked for the first token.
+            await().atMost(Duration.ofSeconds(3)).until(() -> realTimeEntra.requests.size() == 2);
+            await().untilAsserted(() -> assertThat(credential.getTokenSync(request(VAULT))).isNotSameAs(first));
+            await().atMost(Duration.ofSeconds(3)).until(() -> realTimeEntra.requests.size() == 3);
+            // Nobody asked for the third token: it lapses without a fourth request.
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3))
+                .until(() -> realTimeEntra.requests.size() == 3);
+        }
+    }
+
+    @Test
+    void failedRenewalKeepsServingTheCurrentTokenAndRetriesWithBackoff() {
+        AccessToken first = this.credential.getTokenSync(request(VAULT));
+        this.entra.failWith(new IllegalStateException("AADSTS50000: Entra is having a bad minute"));
+        this.clock.advance(Duration.ofMinutes(55));
+        assertThat(this.credential.getTokenSync(request(VAULT))).isSameAs(first);
+        awaitRequests(2);
+        await().until(() -> this.credential.lastFailure(request(VAULT)) != null);
+        assertThat(this.credential.lastFailure(request(VAULT))).hasMessageContaining("AADSTS50000");
+        // Within the backoff: still the current token, and no new request.
+        assertThat(this.credential.getTokenSync(request(VAULT))).isSameAs(first);
+        assertThat(this.entra.requests).hasSize(2);
+        this.entra.failWith(null);
+        this.clock.advance(SharedTokenCredential.FIRST_RETRY);
+        assertThat(this.credential.getTokenSync(request(VAULT))).isSameAs(first);
+        awaitRequests(3);
+        await().until(() -> this.credential.lastFailure(request(VAULT)) == null);
+        assertThat(this.credential.getTokenSync(request(VAULT)).getToken()).isEqualTo("token-3");
+    }
+
+    @Test
+    void tokenIsNotServedInItsLastMinuteEvenWhileRenewalsFail() {
+        this.credential.getTokenSync(request(VAULT));
+        this.entra.failWith(new IllegalStateException("AADSTS50000: Entra is having a bad minute"));
+        this.clock.advance(Duration.ofMinutes(59));
+        assertThatExceptionOfType(IllegalStateException.class)
+            .isThrownBy(() -> this.credential.getTokenSync(request(VAULT)))
+            .withMessageContaining("AADSTS50000");
     }
 
     @Test
@@ -107,22 +177,36 @@ class SharedTokenCredentialTests {
     @Test
     void refreshTimeEntraAsksForIsHonoured() {
         this.entra.refreshAt = this.clock.instant().plus(Duration.ofMinutes(30)).atOffset(ZoneOffset.UTC);
-        AccessToken first = this.credential.getTokenSync(request(VAULT));
+        this.credential.getTokenSync(request(VAULT));
         this.clock.advance(Duration.ofMinutes(29));
-        assertThat(this.credential.getTokenSync(request(VAULT))).isSameAs(first);
+        this.credential.getTokenSync(request(VAULT));
+        assertThat(this.entra.requests).hasSize(1);
         this.clock.advance(Duration.ofMinutes(1));
-        assertThat(this.credential.getTokenSync(request(VAULT))).isNotSameAs(first);
-        assertThat(this.entra.requests).hasSize(2);
+        this.credential.getTokenSync(request(VAULT));
+        awaitRequests(2);
     }
 
     @Test
-    void shortLivedTokenIsServedForHalfItsLife() {
+    void shortLivedTokenIsRenewedHalfwayAndServedForNineTenthsOfItsLife() {
         this.entra.lifetime = Duration.ofSeconds(20);
+        this.entra.failWith(new IllegalStateException("AADSTS50000: Entra is having a bad minute"));
+        assertThatExceptionOfType(IllegalStateException.class)
+            .isThrownBy(() -> this.credential.getTokenSync(request(VAULT)));
+        this.entra.failWith(null);
+        this.clock.advance(SharedTokenCredential.FIRST_RETRY);
         AccessToken first = this.credential.getTokenSync(request(VAULT));
+        this.entra.failWith(new IllegalStateException("AADSTS50000: Entra is having a bad minute"));
         this.clock.advance(Duration.ofSeconds(9));
         assertThat(this.credential.getTokenSync(request(VAULT))).isSameAs(first);
+        assertThat(this.entra.requests).hasSize(2);
         this.clock.advance(Duration.ofSeconds(1));
-        assertThat(this.credential.getTokenSync(request(VAULT))).isNotSameAs(first);
+        assertThat(this.credential.getTokenSync(request(VAULT))).isSameAs(first);
+        awaitRequests(3);
+        this.clock.advance(Duration.ofMillis(7999));
+        assertThat(this.credential.getTokenSync(request(VAULT))).isSameAs(first);
+        this.clock.advance(Duration.ofMillis(1));
+        assertThatExceptionOfType(IllegalStateException.class)
+            .isThrownBy(() -> this.credential.getTokenSync(request(VAULT)));
     }
 
     @Test
@@ -135,7 +219,7 @@ class SharedTokenCredentialTests {
     }
 
     @Test
-    void failureReachesEveryWaiterAndTheNextCallAsksAgain() throws Exception {
+    void failureReachesEveryWaiterAndTheFirstCallAfterTheBackoffAsksAgain() throws Exception {
         this.entra.holdAnswers();
         this.entra.failWith(new IllegalStateException("AADSTS70021: no matching federated identity record"));
         Future<AccessToken> first = this.callers.submit(() -> this.credential.getTokenSync(request(VAULT)));
@@ -150,7 +234,22 @@ class SharedTokenCredentialTests {
                 .withMessageContaining("AADSTS70021");
         }
         this.entra.failWith(null);
+        // Until the backoff ends, callers get the failure without a new request.
+        assertThatExceptionOfType(TokenRequestBackoffException.class)
+            .isThrownBy(() -> this.credential.getTokenSync(request(VAULT)))
+            .withMessageContaining("the last request to Entra failed")
+            .havingCause()
+            .withMessageContaining("AADSTS70021");
+        assertThat(this.entra.requests).hasSize(1);
+        this.clock.advance(SharedTokenCredential.FIRST_RETRY);
         assertThat(this.credential.getTokenSync(request(VAULT)).getToken()).isEqualTo("token-2");
+    }
+
+    @Test
+    void backoffDoublesUpToThirtySeconds() {
+        assertThat(List.of(1, 2, 3, 4, 5, 6, 7, 100).stream().map(SharedTokenCredential::retryDelay))
+            .extracting(Duration::toSeconds)
+            .containsExactly(1L, 2L, 4L, 8L, 16L, 30L, 30L, 30L);
     }
 
     @Test
@@ -187,6 +286,10 @@ class SharedTokenCredentialTests {
         assertThat(thread.isAlive()).isFalse();
     }
 
+    private void awaitRequests(int count) {
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(this.entra.requests).hasSize(count));
+    }
+
     private static TokenRequestContext request(String scope) {
         return new TokenRequestContext().addScopes(scope);
     }
@@ -198,7 +301,7 @@ class SharedTokenCredentialTests {
 
         final List<Thread> threads = new CopyOnWriteArrayList<>();
 
-        private final MutableClock clock;
+        private final Clock clock;
 
         private final CountDownLatch requested = new CountDownLatch(1);
 
@@ -210,7 +313,7 @@ class SharedTokenCredentialTests {
 
         volatile OffsetDateTime refreshAt;
 
-        RecordingEntra(MutableClock clock) {
+        RecordingEntra(Clock clock) {
             this.clock = clock;
         }
 

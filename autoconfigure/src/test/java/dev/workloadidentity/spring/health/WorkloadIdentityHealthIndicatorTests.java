@@ -22,10 +22,10 @@ import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
 import com.microsoft.aad.msal4j.MsalServiceException;
 import dev.workloadidentity.spring.autoconfigure.TokenFiles;
+import dev.workloadidentity.spring.credential.SharedTokenCredential;
 import dev.workloadidentity.spring.diagnostics.FailureLog;
 import dev.workloadidentity.spring.diagnostics.FederatedTokenClaims;
 import dev.workloadidentity.spring.diagnostics.WorkloadIdentityDiagnostics;
-import dev.workloadidentity.spring.testsupport.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,10 +39,12 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
- * The indicator's own logic: joining requests in flight, the timeout and what the details show. Credentials here
- * are in-process stand-ins; the end-to-end tests run the indicator against the fake Entra.
+ * The indicator's own logic: joining requests in flight, the timeout and what the details show. It checks a real
+ * {@link SharedTokenCredential} in front of in-process stand-ins for Entra; the end-to-end tests run the indicator
+ * against the fake Entra.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class WorkloadIdentityHealthIndicatorTests {
@@ -53,7 +55,7 @@ class WorkloadIdentityHealthIndicatorTests {
 
     private static final String ACCESS_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJl";
 
-    private final List<WorkloadIdentityHealthIndicator> indicators = new ArrayList<>();
+    private final List<SharedTokenCredential> credentials = new ArrayList<>();
 
     @TempDir
     Path directory;
@@ -67,7 +69,7 @@ class WorkloadIdentityHealthIndicatorTests {
 
     @AfterEach
     void close() {
-        this.indicators.forEach(WorkloadIdentityHealthIndicator::close);
+        this.credentials.forEach(SharedTokenCredential::close);
     }
 
     @Test
@@ -128,7 +130,7 @@ class WorkloadIdentityHealthIndicatorTests {
     }
 
     @Test
-    void timeoutShowsWhyThePreviousRequestFailed() {
+    void timeoutShowsWhyThePreviousRequestFailed() throws InterruptedException {
         AtomicInteger calls = new AtomicInteger();
         CountDownLatch never = new CountDownLatch(1);
         TokenCredential failingThenSilent = new TokenCredential() {
@@ -155,6 +157,7 @@ class WorkloadIdentityHealthIndicatorTests {
         };
         WorkloadIdentityHealthIndicator indicator = indicator(failingThenSilent, Duration.ofMillis(200));
         assertThat(indicator.health().getDetails()).doesNotContainKey("lastFailure");
+        Thread.sleep(1100); // past the backoff after the first failure
         Health second = indicator.health();
         assertThat((String) second.getDetails().get("reason")).startsWith("No access token within 200 ms");
         assertThat(second.getDetails()).containsEntry("lastFailure",
@@ -202,32 +205,42 @@ class WorkloadIdentityHealthIndicatorTests {
     }
 
     @Test
-    void checkAsksAgainOnceTheTokenIsWithinFiveMinutesOfExpiry() {
-        CountingCredential credential = new CountingCredential(0);
-        MutableClock clock = new MutableClock(EXPIRY.toInstant().minus(Duration.ofMinutes(10)));
-        WorkloadIdentityHealthIndicator indicator = new WorkloadIdentityHealthIndicator(credential, diagnostics(),
-                Duration.ofSeconds(3), new FailureLog(), clock);
-        this.indicators.add(indicator);
-        indicator.health();
-        clock.advance(Duration.ofMinutes(4));
-        indicator.health();
-        assertThat(credential.calls.get()).isEqualTo(1);
-        clock.advance(Duration.ofMinutes(2));
-        indicator.health();
-        assertThat(credential.calls.get()).isEqualTo(2);
+    void failedRenewalKeepsTheCheckUpWithAWarning(CapturedOutput output) {
+        AtomicInteger calls = new AtomicInteger();
+        TokenCredential firstOnly = (request) -> (calls.incrementAndGet() == 1)
+                ? Mono.just(new AccessToken(ACCESS_TOKEN, OffsetDateTime.now().plusSeconds(4)))
+                : Mono.error(new IllegalStateException("renewal", new UnknownHostException("login.example")));
+        WorkloadIdentityHealthIndicator indicator = indicator(firstOnly, Duration.ofSeconds(3));
+        assertThat(indicator.health().getDetails()).doesNotContainKey("warning");
+        // Renewed halfway through the token's 4 s life, in the background; the token is served for 3.6 s.
+        await().atMost(Duration.ofSeconds(3)).until(() -> calls.get() == 2);
+        Health health = indicator.health();
+        assertThat(health.getStatus()).isEqualTo(Status.UP);
+        assertThat(health.getDetails()).containsEntry("warning",
+                "Renewing the access token (the current one is still served): "
+                        + "The authority host cannot be resolved: UnknownHostException: login.example.");
+        assertThat(health.getDetails()).containsKeys("action", "code");
+        assertThat(output.toString().lines().filter((line) -> line.contains("Renewing the access token"))).hasSize(1);
     }
 
     @Test
-    void checkAfterAFailureAsksAgain() {
+    void checkAfterAFailureShowsItWithoutAskingAgainDuringTheBackoff() {
         AtomicInteger calls = new AtomicInteger();
         TokenCredential failing = (request) -> {
             calls.incrementAndGet();
-            return Mono.error(new IllegalStateException("down"));
+            return Mono.error(new IllegalStateException("down", new UnknownHostException("login.example")));
         };
         WorkloadIdentityHealthIndicator indicator = indicator(failing, Duration.ofSeconds(3));
-        indicator.health();
-        indicator.health();
-        assertThat(calls.get()).isEqualTo(2);
+        Health first = indicator.health();
+        Health second = indicator.health();
+        assertThat(calls.get()).isEqualTo(1);
+        assertThat(second.getStatus()).isEqualTo(Status.DOWN);
+        assertThat(second.getDetails()).containsEntry("reason", first.getDetails().get("reason"))
+            .containsKey("nextAttemptAt");
+        await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
+            indicator.health();
+            assertThat(calls.get()).isEqualTo(2);
+        });
     }
 
     @Test
@@ -270,11 +283,10 @@ class WorkloadIdentityHealthIndicatorTests {
         assertThat(output).doesNotContain("not a token");
     }
 
-    private WorkloadIdentityHealthIndicator indicator(TokenCredential credential, Duration timeout) {
-        WorkloadIdentityHealthIndicator indicator = new WorkloadIdentityHealthIndicator(credential, diagnostics(),
-                timeout, new FailureLog());
-        this.indicators.add(indicator);
-        return indicator;
+    private WorkloadIdentityHealthIndicator indicator(TokenCredential entra, Duration timeout) {
+        SharedTokenCredential credential = new SharedTokenCredential(entra);
+        this.credentials.add(credential);
+        return new WorkloadIdentityHealthIndicator(credential, diagnostics(), timeout, new FailureLog());
     }
 
     private WorkloadIdentityDiagnostics diagnostics() {

@@ -1,9 +1,9 @@
 package dev.workloadidentity.spring.autoconfigure.health;
 
-import com.azure.identity.WorkloadIdentityCredential;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityAutoConfiguration;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityProperties;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentitySettings;
+import dev.workloadidentity.spring.credential.SharedTokenCredential;
 import dev.workloadidentity.spring.diagnostics.FailureLog;
 import dev.workloadidentity.spring.diagnostics.WorkloadIdentityDiagnostics;
 import dev.workloadidentity.spring.health.WorkloadIdentityHealthIndicator;
@@ -19,18 +19,19 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * Registers the {@code workloadIdentity} health contributor, switched by
- * {@code management.health.workload-identity.enabled}.
+ * {@code management.health.workload-identity.enabled}. It checks the shared credential the clients use, so a
+ * check reads that credential's cache instead of asking Entra.
  */
 @AutoConfiguration(after = WorkloadIdentityAutoConfiguration.class)
 @ConditionalOnClass(HealthIndicator.class)
 @ConditionalOnBean(WorkloadIdentitySettings.class)
-@ConditionalOnSingleCandidate(WorkloadIdentityCredential.class)
+@ConditionalOnSingleCandidate(SharedTokenCredential.class)
 @ConditionalOnEnabledHealthIndicator("workload-identity")
 public final class WorkloadIdentityHealthContributorAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean(name = "workloadIdentityHealthIndicator")
-    WorkloadIdentityHealthIndicator workloadIdentityHealthIndicator(WorkloadIdentityCredential credential,
+    WorkloadIdentityHealthIndicator workloadIdentityHealthIndicator(SharedTokenCredential credential,
             WorkloadIdentitySettings settings, WorkloadIdentityProperties properties, FailureLog failureLog) {
         String scope = properties.getHealth().getScope();
         WorkloadIdentityDiagnostics diagnostics = settings
