@@ -89,10 +89,10 @@ public final class WorkloadIdentityAutoConfiguration {
     @ConditionalOnMissingBean(name = SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL)
     @ConditionalOnSingleCandidate(WorkloadIdentityCredential.class)
     SharedTokenCredential springCloudAzureDefaultCredential(WorkloadIdentityCredential credential,
-            ObjectProvider<BootstrapCredential> bootstrapCredential) {
+            WorkloadIdentitySettings settings, ObjectProvider<BootstrapCredential> bootstrapCredential) {
         BootstrapCredential bootstrap = bootstrapCredential.getIfAvailable();
         return (bootstrap != null && bootstrap.credential() == credential) ? bootstrap.sharedCredential()
-                : new SharedTokenCredential(credential);
+                : new SharedTokenCredential(credential, settings.tenantId());
     }
 
 }

@@ -12,9 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
@@ -40,8 +38,7 @@ import reactor.core.publisher.Mono;
  * backoff gets the last failure instead of starting another request, so an Entra outage never turns into a
  * request storm.
  * <p>
- * The delegate runs on this credential's own platform threads: not the common pool and not virtual threads,
- * both of which have deadlocked token acquisition in the field. Its synchronous path is used because
+ * The delegate runs on this credential's own {@link TokenThreads}. Its synchronous path is used because
  * azure-identity's asynchronous path keeps replaying a first failure to read the token file.
  */
 public final class SharedTokenCredential implements TokenCredential, AutoCloseable {
@@ -60,6 +57,8 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
 
     private final TokenCredential delegate;
 
+    private final @Nullable String homeTenantId;
+
     private final Clock clock;
 
     private final ScheduledThreadPoolExecutor executor;
@@ -70,13 +69,23 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
      * @param delegate the credential that asks Entra
      */
     public SharedTokenCredential(TokenCredential delegate) {
-        this(delegate, Clock.systemUTC());
+        this(delegate, null);
     }
 
-    SharedTokenCredential(TokenCredential delegate, Clock clock) {
+    /**
+     * @param delegate the credential that asks Entra
+     * @param homeTenantId the delegate's tenant: requests naming it (as Key Vault clients do, from the vault's
+     * challenge) share the token of requests naming no tenant
+     */
+    public SharedTokenCredential(TokenCredential delegate, @Nullable String homeTenantId) {
+        this(delegate, homeTenantId, Clock.systemUTC());
+    }
+
+    SharedTokenCredential(TokenCredential delegate, @Nullable String homeTenantId, Clock clock) {
         this.delegate = delegate;
+        this.homeTenantId = homeTenantId;
         this.clock = clock;
-        this.executor = new ScheduledThreadPoolExecutor(THREADS, new TokenThreads());
+        this.executor = new ScheduledThreadPoolExecutor(THREADS, new TokenThreads("workload-identity-token-"));
         this.executor.setKeepAliveTime(60, TimeUnit.SECONDS);
         this.executor.allowCoreThreadTimeOut(true);
         this.executor.setRemoveOnCancelPolicy(true);
@@ -112,7 +121,7 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
      * made; a failed renewal shows here while the previous token is still being served
      */
     public @Nullable Throwable lastFailure(TokenRequestContext request) {
-        Slot slot = this.slots.get(Resource.of(request));
+        Slot slot = this.slots.get(resource(request));
         return (slot != null) ? slot.lastFailure() : null;
     }
 
@@ -126,12 +135,18 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
         if (request.getClaims() != null) {
             return null;
         }
-        Slot slot = this.slots.get(Resource.of(request));
+        Slot slot = this.slots.get(resource(request));
         return (slot != null) ? slot.serve(this.clock.instant()) : null;
     }
 
+    private Resource resource(TokenRequestContext request) {
+        String tenantId = request.getTenantId();
+        boolean home = tenantId == null || tenantId.equalsIgnoreCase(this.homeTenantId);
+        return new Resource(List.copyOf(request.getScopes()), home ? null : tenantId);
+    }
+
     private CompletableFuture<AccessToken> acquire(TokenRequestContext request) {
-        Resource resource = Resource.of(request);
+        Resource resource = resource(request);
         Slot slot = this.slots.computeIfAbsent(resource, Slot::new);
         return slot.acquire(request.getClaims(), this.clock.instant());
     }
@@ -164,13 +179,8 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
         }
     }
 
-    /** What a token is for: scopes in the order asked and the tenant, if the caller named one. */
+    /** What a token is for: scopes in the order asked and the tenant, if the caller named another than home. */
     private record Resource(List<String> scopes, @Nullable String tenantId) {
-
-        static Resource of(TokenRequestContext request) {
-            return new Resource(List.copyOf(request.getScopes()), request.getTenantId());
-        }
-
     }
 
     /** The current token for one resource, its renewal schedule and the request to Entra in flight, if any. */
@@ -305,7 +315,11 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
             this.failuresInARow++;
             this.retryAt = now.plus(retryDelay(this.failuresInARow));
             if (this.token != null && now.isBefore(this.stopServingAt)) {
-                // A renewal failed while the current token still serves: keep trying in the background.
+                // A renewal failed while the current token still serves: keep trying in the background, the last
+                // time just as it stops being served.
+                if (this.retryAt.isAfter(this.stopServingAt)) {
+                    this.retryAt = this.stopServingAt;
+                }
                 this.asked = true;
                 schedule(this.retryAt, now);
             }
@@ -353,20 +367,6 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
         int doublings = Math.min(failuresInARow - 1, 5);
         Duration delay = FIRST_RETRY.multipliedBy(1L << doublings);
         return (delay.compareTo(LONGEST_RETRY) < 0) ? delay : LONGEST_RETRY;
-    }
-
-    /** Daemon platform threads, so a stuck token request never keeps the JVM alive. */
-    private static final class TokenThreads implements ThreadFactory {
-
-        private final AtomicInteger count = new AtomicInteger();
-
-        @Override
-        public Thread newThread(Runnable task) {
-            Thread thread = new Thread(task, "workload-identity-token-" + this.count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        }
-
     }
 
 }

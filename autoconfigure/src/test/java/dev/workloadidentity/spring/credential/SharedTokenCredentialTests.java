@@ -33,11 +33,14 @@ class SharedTokenCredentialTests {
 
     private static final String STORAGE = "https://storage.azure.com/.default";
 
+    private static final String HOME_TENANT = "0e3f5a5c-8a3b-4c1e-9f41-3c1f0a7d2b10";
+
     private final MutableClock clock = new MutableClock(Instant.parse("2026-12-03T10:00:00Z"));
 
     private final RecordingEntra entra = new RecordingEntra(this.clock);
 
-    private final SharedTokenCredential credential = new SharedTokenCredential(this.entra, this.clock);
+    private final SharedTokenCredential credential = new SharedTokenCredential(this.entra, HOME_TENANT,
+            this.clock);
 
     private final ExecutorService callers = Executors.newFixedThreadPool(16);
 
@@ -78,6 +81,15 @@ class SharedTokenCredentialTests {
         assertThat(vault.getToken()).isNotEqualTo(storage.getToken());
         assertThat(this.credential.getTokenSync(request(STORAGE))).isSameAs(storage);
         assertThat(this.entra.requests).hasSize(2);
+    }
+
+    @Test
+    void requestNamingTheHomeTenantSharesTheTokenOfRequestsNamingNone() {
+        // Key Vault clients name the tenant from the vault's challenge; health checks and application code don't.
+        AccessToken plain = this.credential.getTokenSync(request(VAULT));
+        assertThat(this.credential.getTokenSync(request(VAULT).setTenantId(HOME_TENANT.toUpperCase())))
+            .isSameAs(plain);
+        assertThat(this.entra.requests).hasSize(1);
     }
 
     @Test
@@ -123,7 +135,8 @@ class SharedTokenCredentialTests {
     void renewalStartsOnItsOwnWhenDueAndStopsForResourcesNobodyAsksFor() {
         RecordingEntra realTimeEntra = new RecordingEntra(Clock.systemUTC());
         realTimeEntra.lifetime = Duration.ofMillis(1200);
-        try (SharedTokenCredential credential = new SharedTokenCredential(realTimeEntra, Clock.systemUTC())) {
+        try (SharedTokenCredential credential = new SharedTokenCredential(realTimeEntra, HOME_TENANT,
+                Clock.systemUTC())) {
             AccessToken first = credential.getTokenSync(request(VAULT));
             // Renewed halfway through its life with nobody asking, because somebody asked for the first token.
             await().atMost(Duration.ofSeconds(3)).until(() -> realTimeEntra.requests.size() == 2);

@@ -3,7 +3,6 @@ package dev.workloadidentity.spring.endtoend;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 import com.azure.core.util.BinaryData;
@@ -12,16 +11,9 @@ import com.azure.messaging.servicebus.ServiceBusReceivedMessage;
 import com.azure.messaging.servicebus.ServiceBusReceiverClient;
 import com.azure.messaging.servicebus.ServiceBusSenderClient;
 import com.azure.security.keyvault.secrets.SecretClient;
-import com.azure.spring.cloud.autoconfigure.implementation.context.AzureGlobalPropertiesAutoConfiguration;
-import com.azure.spring.cloud.autoconfigure.implementation.context.AzureTokenCredentialAutoConfiguration;
-import com.azure.spring.cloud.autoconfigure.implementation.keyvault.secrets.AzureKeyVaultSecretAutoConfiguration;
-import com.azure.spring.cloud.autoconfigure.implementation.servicebus.AzureServiceBusAutoConfiguration;
-import com.azure.spring.cloud.autoconfigure.implementation.storage.blob.AzureStorageBlobAutoConfiguration;
 import com.azure.storage.blob.BlobClient;
 import com.azure.storage.blob.BlobServiceClient;
 import com.microsoft.aad.msal4j.MsalServiceException;
-import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityAutoConfiguration;
-import dev.workloadidentity.spring.autoconfigure.health.WorkloadIdentityHealthContributorAutoConfiguration;
 import dev.workloadidentity.spring.health.WorkloadIdentityHealthIndicator;
 import dev.workloadidentity.spring.testsupport.FakeAzure;
 import dev.workloadidentity.spring.testsupport.FakeAzureExtension;
@@ -30,8 +22,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -170,19 +160,7 @@ class WorkloadIdentityEndToEndIT {
     }
 
     private static ApplicationContextRunner runner() {
-        List<String> properties = new ArrayList<>();
-        Map<String, String> webhook = azure.get().webhookEnvironment();
-        webhook.forEach((key, value) -> properties.add(key + "=" + value));
-        azure.get().springProperties().forEach((key, value) -> properties.add(key + "=" + value));
-        return new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(WorkloadIdentityAutoConfiguration.class,
-                    WorkloadIdentityHealthContributorAutoConfiguration.class, TaskExecutionAutoConfiguration.class,
-                    AzureGlobalPropertiesAutoConfiguration.class, AzureTokenCredentialAutoConfiguration.class,
-                    AzureKeyVaultSecretAutoConfiguration.class, AzureStorageBlobAutoConfiguration.class,
-                    AzureServiceBusAutoConfiguration.class))
-            .withPropertyValues(properties.toArray(String[]::new))
-            .withPropertyValues("spring.cloud.azure.servicebus.entity-name=orders",
-                    "spring.cloud.azure.servicebus.entity-type=queue");
+        return ClientsOnFakeAzure.runner(azure.get());
     }
 
 }

@@ -108,7 +108,8 @@ final class BootstrapWorkloadIdentity {
         }
         // Customizer beans do not exist yet; WorkloadIdentityAutoConfiguration says so if there are any.
         WorkloadIdentityCredential credential = settings.credentialBuilder().build();
-        return new BootstrapCredential(settings, credential, new SharedTokenCredential(credential), warnings);
+        SharedTokenCredential shared = new SharedTokenCredential(credential, settings.tenantId());
+        return new BootstrapCredential(settings, credential, shared, warnings);
     }
 
 }
