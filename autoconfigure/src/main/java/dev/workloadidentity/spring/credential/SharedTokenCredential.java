@@ -183,19 +183,22 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
     private record Resource(List<String> scopes, @Nullable String tenantId) {
     }
 
-    /** The current token for one resource, its renewal schedule and the request to Entra in flight, if any. */
+    /** A token and when to renew it and to stop serving it. */
+    private record Current(AccessToken token, Instant refreshAt, Instant stopServingAt) {
+    }
+
+    /**
+     * The current token for one resource, its renewal schedule and the request to Entra in flight, if any. Serving
+     * the current token takes no lock: it is one volatile read, so callers never queue behind each other.
+     */
     private final class Slot {
 
         private final Resource resource;
 
-        private @Nullable AccessToken token;
-
-        private Instant refreshAt = Instant.MAX;
-
-        private Instant stopServingAt = Instant.MIN;
+        private volatile @Nullable Current current;
 
         /** Whether anyone asked for the resource since the last background renewal, which keeps renewals going. */
-        private boolean asked;
+        private volatile boolean asked;
 
         private @Nullable CompletableFuture<AccessToken> inFlight;
 
@@ -220,13 +223,18 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
         }
 
         /** The current token while it may be served; starts its renewal when that is due. */
-        synchronized @Nullable AccessToken serve(Instant now) {
-            if (this.token == null || !now.isBefore(this.stopServingAt)) {
+        @Nullable AccessToken serve(Instant now) {
+            Current current = this.current;
+            if (current == null || !now.isBefore(current.stopServingAt())) {
                 return null;
             }
-            this.asked = true;
-            renewIfDue(now);
-            return this.token;
+            if (!this.asked) {
+                this.asked = true;
+            }
+            if (!now.isBefore(current.refreshAt())) {
+                renewIfDue(now);
+            }
+            return current.token();
         }
 
         synchronized CompletableFuture<AccessToken> acquire(@Nullable String claims, Instant now) {
@@ -252,11 +260,12 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
 
         /** Runs on the token threads when a renewal or its retry is due. */
         synchronized void renewalDue() {
-            if (!this.asked) {
+            Current current = this.current;
+            if (!this.asked || current == null) {
                 return;
             }
             Instant now = SharedTokenCredential.this.clock.instant();
-            Instant due = this.refreshAt.isAfter(this.retryAt) ? this.refreshAt : this.retryAt;
+            Instant due = current.refreshAt().isAfter(this.retryAt) ? current.refreshAt() : this.retryAt;
             if (now.isBefore(due)) {
                 // Timers run on the monotonic clock and may fire a little before the wall clock says.
                 schedule(due, now);
@@ -265,8 +274,10 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
             renewIfDue(now);
         }
 
-        private void renewIfDue(Instant now) {
-            if (this.inFlight == null && !now.isBefore(this.refreshAt) && !now.isBefore(this.retryAt)) {
+        private synchronized void renewIfDue(Instant now) {
+            Current current = this.current;
+            if (this.inFlight == null && current != null && !now.isBefore(current.refreshAt())
+                    && !now.isBefore(this.retryAt)) {
                 this.asked = false;
                 fly(null, true);
             }
@@ -274,20 +285,27 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
 
         private CompletableFuture<AccessToken> fly(@Nullable String claims, boolean shared) {
             CompletableFuture<AccessToken> flight = new CompletableFuture<>();
+            try {
+                SharedTokenCredential.this.executor.execute(() -> {
+                    try {
+                        AccessToken token = fetch(this.resource, claims);
+                        landed(flight, token);
+                        flight.complete(token);
+                    }
+                    catch (Throwable ex) {
+                        failed(flight, ex);
+                        flight.completeExceptionally(ex);
+                    }
+                });
+            }
+            catch (RejectedExecutionException ex) {
+                flight.completeExceptionally(new IllegalStateException("The workload identity credential is closed",
+                        ex));
+                return flight;
+            }
             if (shared) {
                 this.inFlight = flight;
             }
-            SharedTokenCredential.this.executor.execute(() -> {
-                try {
-                    AccessToken token = fetch(this.resource, claims);
-                    landed(flight, token);
-                    flight.complete(token);
-                }
-                catch (Throwable ex) {
-                    failed(flight, ex);
-                    flight.completeExceptionally(ex);
-                }
-            });
             return flight;
         }
 
@@ -296,13 +314,12 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
                 this.inFlight = null;
             }
             Instant now = SharedTokenCredential.this.clock.instant();
-            this.token = token;
-            this.refreshAt = refreshAt(token, now);
-            this.stopServingAt = stopServingAt(token, now);
+            Current current = new Current(token, refreshAt(token, now), stopServingAt(token, now));
+            this.current = current;
             this.lastFailure = null;
             this.failuresInARow = 0;
             this.retryAt = Instant.MIN;
-            schedule(this.refreshAt, now);
+            schedule(current.refreshAt(), now);
         }
 
         private synchronized void failed(CompletableFuture<AccessToken> flight, Throwable failure) {
@@ -314,11 +331,12 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
             this.lastFailure = failure;
             this.failuresInARow++;
             this.retryAt = now.plus(retryDelay(this.failuresInARow));
-            if (this.token != null && now.isBefore(this.stopServingAt)) {
+            Current current = this.current;
+            if (current != null && now.isBefore(current.stopServingAt())) {
                 // A renewal failed while the current token still serves: keep trying in the background, the last
                 // time just as it stops being served.
-                if (this.retryAt.isAfter(this.stopServingAt)) {
-                    this.retryAt = this.stopServingAt;
+                if (this.retryAt.isAfter(current.stopServingAt())) {
+                    this.retryAt = current.stopServingAt();
                 }
                 this.asked = true;
                 schedule(this.retryAt, now);

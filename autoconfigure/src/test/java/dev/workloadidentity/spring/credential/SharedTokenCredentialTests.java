@@ -299,6 +299,16 @@ class SharedTokenCredentialTests {
         assertThat(thread.isAlive()).isFalse();
     }
 
+    @Test
+    void callersOfAClosedCredentialFailInsteadOfWaitingForever() {
+        this.credential.close();
+        assertThatExceptionOfType(IllegalStateException.class)
+            .isThrownBy(() -> this.credential.getTokenSync(request(VAULT)))
+            .withMessage("The workload identity credential is closed");
+        assertThatExceptionOfType(IllegalStateException.class)
+            .isThrownBy(() -> this.credential.getTokenSync(request(VAULT)));
+    }
+
     private void awaitRequests(int count) {
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(this.entra.requests).hasSize(count));
     }
