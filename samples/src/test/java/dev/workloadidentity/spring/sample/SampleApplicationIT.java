@@ -79,8 +79,8 @@ class SampleApplicationIT {
 
     @Test
     void greetingArrivesFromKeyVaultAtStartup() throws Exception {
-        PropertySource<?> keyVault = this.environment.getPropertySources().get("greeting");
-        assertThat(keyVault).as("Key Vault property source 'greeting'").isNotNull();
+        PropertySource<?> keyVault = this.environment.getPropertySources().get("key-vault");
+        assertThat(keyVault).as("Key Vault property source 'key-vault'").isNotNull();
         assertThat(keyVault.getProperty("greeting")).isEqualTo(GREETING);
         assertThat(get("/greeting")).isEqualTo(GREETING);
         assertThat(azure.get().keyVault().requests()).anySatisfy((request) -> {
