@@ -56,13 +56,14 @@ say "Building the starter, the fake Azure and the sample (./mvnw package)"
 ./mvnw -B -q package -DskipTests
 # The build installs Azurite from test-support/azurite/package-lock.json when it is missing.
 ./mvnw -B -q -pl test-support initialize
-./mvnw -B -q -pl test-support dependency:build-classpath -Dmdep.outputFile="$work/fake-azure.classpath" \
-  -Dmdep.includeScope=runtime >/dev/null
 mkdir -p "$work"
+# The exec plugin (pinned by the build, which runs it to install Azurite) prints the runtime classpath.
+./mvnw -B -q -pl test-support exec:exec -Dexec.executable=echo -Dexec.args=%classpath \
+  -Dexec.outputFile="$work/fake-azure.classpath"
 rm -f "$work/ready"
 
 say "Starting the fake Azure: Entra token endpoint, Key Vault, Azurite (Blob) and Service Bus"
-java -cp "test-support/target/classes:$(cat "$work/fake-azure.classpath")" \
+java -cp "$(cat "$work/fake-azure.classpath")" \
   -Dfake-azure.azurite-home="$root/test-support/azurite" \
   dev.workloadidentity.spring.testsupport.FakeAzureMain "$work" >"$work/fake-azure.log" 2>&1 &
 pids+=($!)
