@@ -2,8 +2,9 @@
 # The sample app against a local fake Azure, with the environment the AKS workload identity webhook injects.
 #
 #   samples/demo.sh           build, start the fake Azure and the sample, call each service, then keep running
-#   samples/demo.sh --smoke   the same flow once; exits 0 only if Key Vault, Blob and Service Bus all accepted
-#                             the workload-identity token and health is UP
+#   samples/demo.sh --smoke   the same flow once; exits 0 only if the greeting came from Key Vault at startup,
+#                             Key Vault, Blob and Service Bus all accepted the workload-identity token and
+#                             health is UP
 #
 # Needs Java 17+ and Node.js 20+ with npm (for Azurite, the Azure Storage emulator). Everything runs on
 # 127.0.0.1; every process this script starts is stopped when it exits.
@@ -56,13 +57,14 @@ say "Building the starter, the fake Azure and the sample (./mvnw package)"
 ./mvnw -B -q package -DskipTests
 # The build installs Azurite from test-support/azurite/package-lock.json when it is missing.
 ./mvnw -B -q -pl test-support initialize
-./mvnw -B -q -pl test-support dependency:build-classpath -Dmdep.outputFile="$work/fake-azure.classpath" \
-  -Dmdep.includeScope=runtime >/dev/null
 mkdir -p "$work"
+# The exec plugin (pinned by the build, which runs it to install Azurite) prints the runtime classpath.
+./mvnw -B -q -pl test-support exec:exec -Dexec.executable=echo -Dexec.args=%classpath \
+  -Dexec.outputFile="$work/fake-azure.classpath"
 rm -f "$work/ready"
 
 say "Starting the fake Azure: Entra token endpoint, Key Vault, Azurite (Blob) and Service Bus"
-java -cp "test-support/target/classes:$(cat "$work/fake-azure.classpath")" \
+java -cp "$(cat "$work/fake-azure.classpath")" \
   -Dfake-azure.azurite-home="$root/test-support/azurite" \
   dev.workloadidentity.spring.testsupport.FakeAzureMain "$work" >"$work/fake-azure.log" 2>&1 &
 pids+=($!)
@@ -86,6 +88,14 @@ port_of_sample() { grep -oE 'Tomcat started on port [0-9]+' "$work/sample.log" |
 wait_for '[ -n "$(port_of_sample)" ]' 120 "The sample app" "$work/sample.log"
 app="http://127.0.0.1:$(port_of_sample)"
 
+say "GET $app/greeting (a property the Key Vault property source loaded at startup)"
+greeting=$(curl -sS "$app/greeting" || true)
+expected_greeting=$(cat "$work/greeting")
+echo "  $greeting"
+grep -m 1 "Property 'greeting' from property source" "$work/sample.log" | sed -E 's/^.* : /  log: /' || true
+greeting_ok=$([ "$greeting" = "$expected_greeting" ] && echo yes || echo no)
+if [ "$greeting_ok" = no ]; then echo "  expected: $expected_greeting"; fi
+
 say "GET $app/actuator/health"
 health=$(curl -sS "$app/actuator/health")
 if command -v python3 >/dev/null 2>&1; then echo "$health" | python3 -m json.tool; else echo "$health"; fi
@@ -105,11 +115,13 @@ failed=$(count '"ok":false' "$calls")
 # The overall status is the last member of the health document.
 health_up=$(grep -qE '"status":"UP"\}$' <<<"$health" && echo yes || echo no)
 echo
-if [ "$ok" -eq 3 ] && [ "$failed" -eq 0 ] && [ "$health_up" = yes ]; then
-  echo "RESULT: Key Vault, Blob Storage and Service Bus all accepted the workload-identity token; health is UP."
+if [ "$greeting_ok" = yes ] && [ "$ok" -eq 3 ] && [ "$failed" -eq 0 ] && [ "$health_up" = yes ]; then
+  echo "RESULT: the greeting property came from Key Vault at startup; Key Vault, Blob Storage and Service Bus all"
+  echo "        accepted the workload-identity token; health is UP."
   result=0
 else
-  echo "RESULT: FAILED ($ok of 3 service calls succeeded, health UP: $health_up). Logs: $work/sample.log, $work/fake-azure.log"
+  echo "RESULT: FAILED (greeting from Key Vault: $greeting_ok, $ok of 3 service calls succeeded, health UP:" \
+    "$health_up). Logs: $work/sample.log, $work/fake-azure.log"
   result=1
 fi
 
@@ -118,6 +130,7 @@ if $smoke; then
 fi
 
 say "The demo keeps running. Try:"
+echo "  curl $app/greeting"
 echo "  curl $app/service-calls"
 echo "  curl $app/actuator/health/workloadIdentity"
 echo "Logs: $work/sample.log and $work/fake-azure.log. Press Ctrl-C to stop everything."

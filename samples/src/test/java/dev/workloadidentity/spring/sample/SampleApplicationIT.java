@@ -5,25 +5,33 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import com.jayway.jsonpath.JsonPath;
 import dev.workloadidentity.spring.testsupport.FakeAzure;
 import dev.workloadidentity.spring.testsupport.FakeAzureExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.PropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The sample as a pod would run it: the webhook's variables, and Spring Cloud Azure pointed at a fake Azure
  * that checks every token. Calls go over HTTP to the app and over HTTPS/AMQPS from the app to the fakes.
+ * <p>
+ * The variables and the fakes' properties are system properties while the class runs: the Key Vault property
+ * source loads before the test's dynamic properties exist, and the bootstrap phase finds workload identity only
+ * in the process environment or system properties, as on a pod.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class SampleApplicationIT {
@@ -35,16 +43,55 @@ class SampleApplicationIT {
         .blobStorage()
         .serviceBus());
 
+    private static final String GREETING = "hello from the fake Key Vault";
+
+    /** What the system properties set here were before, {@code null} for absent. */
+    private static final Map<String, String> previousSystemProperties = new LinkedHashMap<>();
+
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Value("${local.server.port}")
     int port;
 
-    @DynamicPropertySource
-    static void pointAtFakeAzure(DynamicPropertyRegistry registry) {
-        azure.get().webhookEnvironment().forEach((key, value) -> registry.add(key, () -> value));
-        azure.get().springProperties().forEach((key, value) -> registry.add(key, () -> value));
-        azure.get().keyVault().setSecret("greeting", "hello from the fake Key Vault");
+    @Autowired
+    ConfigurableEnvironment environment;
+
+    @BeforeAll
+    static void podEnvironment() {
+        Map<String, String> properties = new LinkedHashMap<>(azure.get().webhookEnvironment());
+        properties.putAll(azure.get().springProperties());
+        properties.forEach((key, value) -> previousSystemProperties.put(key, System.setProperty(key, value)));
+        azure.get().keyVault().setSecret("greeting", GREETING);
+    }
+
+    @AfterAll
+    static void restoreSystemProperties() {
+        previousSystemProperties.forEach((key, previous) -> {
+            if (previous != null) {
+                System.setProperty(key, previous);
+            }
+            else {
+                System.clearProperty(key);
+            }
+        });
+        previousSystemProperties.clear();
+    }
+
+    @Test
+    void greetingArrivesFromKeyVaultAtStartup() throws Exception {
+        PropertySource<?> keyVault = this.environment.getPropertySources().get("key-vault");
+        assertThat(keyVault).as("Key Vault property source 'key-vault'").isNotNull();
+        assertThat(keyVault.getProperty("greeting")).isEqualTo(GREETING);
+        assertThat(get("/greeting")).isEqualTo(GREETING);
+        assertThat(azure.get().keyVault().requests()).anySatisfy((request) -> {
+            assertThat(request.path()).startsWith("/secrets/greeting");
+            assertThat(request.status()).isEqualTo(200);
+        });
+        assertThat(azure.get().entra().tokenRequests()).anySatisfy((request) -> {
+            assertThat(request.resource()).isEqualTo("https://vault.azure.net");
+            assertThat(request.succeeded()).isTrue();
+            assertThat(request.clientId()).isEqualTo(azure.get().clientId());
+        });
     }
 
     @Test
@@ -54,7 +101,7 @@ class SampleApplicationIT {
         assertThat(calls).extracting((call) -> call.get("service"))
             .containsExactly("keyvault", "blob", "servicebus");
         assertThat(calls).allSatisfy((call) -> assertThat(call.get("ok")).as("%s", call).isEqualTo(true));
-        assertThat(body).contains("hello from the fake Key Vault");
+        assertThat(body).contains(GREETING);
         assertThat(azure.get().entra().tokenRequests()).allSatisfy((request) -> {
             assertThat(request.succeeded()).isTrue();
             assertThat(request.clientId()).isEqualTo(azure.get().clientId());

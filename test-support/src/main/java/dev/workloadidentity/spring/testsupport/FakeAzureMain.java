@@ -20,6 +20,8 @@ import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
  * <li>{@code pod.env}: the variables the AKS webhook would inject into the pod, as shell {@code export} lines;</li>
  * <li>{@code fake-azure.properties}: the Spring properties that point Spring Cloud Azure at the fakes;</li>
  * <li>{@code java-options}: the JVM options that make the app trust the fakes' certificate;</li>
+ * <li>{@code greeting}: the value of the Key Vault secret {@value #SECRET_NAME}, which the sample loads as a
+ * property at startup and reads again at runtime, for the demo to check;</li>
  * <li>{@code ready}: written last, once everything listens.</li>
  * </ul>
  * It then prints what the fakes see (token requests, vault and Service Bus traffic; never a token) until it is
@@ -27,8 +29,11 @@ import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
  */
 public final class FakeAzureMain {
 
-    /** The secret the sample reads. */
+    /** The secret the sample loads as the property {@code greeting} at startup and reads again at runtime. */
     static final String SECRET_NAME = "greeting";
+
+    /** Its value: a demo value, not a real secret. */
+    static final String GREETING = "Hello from the fake Key Vault, read with the pod's workload identity";
 
     /** The queue the sample sends to. */
     static final String QUEUE = "orders";
@@ -54,7 +59,7 @@ public final class FakeAzureMain {
             azure.close();
             stopped.countDown();
         }, "fake-azure-shutdown"));
-        azure.keyVault().setSecret(SECRET_NAME, "Hello from the fake Key Vault, read with the pod's workload identity");
+        azure.keyVault().setSecret(SECRET_NAME, GREETING);
         writeFiles(azure, directory);
         System.out.println("Fake Azure is up: Entra " + azure.entra().authorityHost() + ", Key Vault "
                 + azure.keyVault().vaultUrl() + ", Blob " + azure.blobStorage().blobEndpoint() + ", Service Bus "
@@ -76,6 +81,7 @@ public final class FakeAzureMain {
             .stream()
             .map((entry) -> entry.getKey() + "=" + entry.getValue() + "\n")
             .collect(Collectors.joining()));
+        Files.writeString(directory.resolve(SECRET_NAME), GREETING + "\n");
         FakeAzureTls tls = azure.tls();
         Files.writeString(directory.resolve("java-options"), "-Djavax.net.ssl.trustStore=" + tls.trustStore()
                 + " -Djavax.net.ssl.trustStorePassword=" + FakeAzureTls.PASSWORD
