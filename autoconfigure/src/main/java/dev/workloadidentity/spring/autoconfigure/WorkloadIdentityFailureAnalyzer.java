@@ -9,20 +9,15 @@ import org.springframework.boot.diagnostics.FailureAnalyzer;
 /** Reports a workload identity configuration error as a Description / Action pair instead of a stack trace. */
 class WorkloadIdentityFailureAnalyzer implements FailureAnalyzer {
 
-    private static final String SWITCH_OFF = "WORKLOADIDENTITY_ENABLED=false";
-
     @Override
     public @Nullable FailureAnalysis analyze(Throwable failure) {
         WorkloadIdentityConfigurationException cause = WorkloadIdentityConfigurationException.find(failure);
         if (cause == null) {
             return null;
         }
+        // No "switch workload identity off" advice: on a pod, that would hand the clients to a broader identity.
         Diagnosis diagnosis = cause.getDiagnosis();
-        // The variable, not the property: Key Vault property sources need workload identity before config files.
-        String switchOff = diagnosis.action().contains(SWITCH_OFF) ? ""
-                : " To run without workload identity, set " + SWITCH_OFF + ".";
-        return new FailureAnalysis(diagnosis.reason(),
-                diagnosis.action() + switchOff + " [" + diagnosis.code() + "]", cause);
+        return new FailureAnalysis(diagnosis.reason(), diagnosis.action() + " [" + diagnosis.code() + "]", cause);
     }
 
 }

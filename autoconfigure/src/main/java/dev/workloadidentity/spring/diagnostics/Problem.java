@@ -221,8 +221,9 @@ public enum Problem {
                     + "off for the whole application with the environment variable WORKLOADIDENTITY_ENABLED=false."),
 
     DISABLED_TOO_LATE("disabled-too-late", EnumSet.of(Shown.STARTUP),
-            "workload-identity.enabled=false is set in application configuration, which is read after the Key Vault "
-                    + "property sources were given the workload identity the AKS webhook set up.",
+            "workload-identity.enabled=false is set in application configuration or a command-line argument, "
+                    + "which are read after the Key Vault property sources were given the workload identity the AKS "
+                    + "webhook set up.",
             "Switch workload identity off where startup reads it first: the environment variable "
                     + "WORKLOADIDENTITY_ENABLED=false or the system property -Dworkload-identity.enabled=false.");
 
