@@ -34,9 +34,9 @@ import reactor.core.publisher.Mono;
  * shorter-lived token), so callers keep getting the current token during a rollover instead of waiting for Entra.
  * A resource nobody asked for during a token's whole life is not renewed again until someone asks. When a renewal
  * fails, the current token is still served until shortly before it expires and the renewal is retried with
- * exponential backoff; {@link #lastFailure} tells health checks. A caller without a usable token during the
- * backoff gets the last failure instead of starting another request, so an Entra outage never turns into a
- * request storm.
+ * exponential backoff, or after the wait Entra asks for with {@code Retry-After} if that is longer;
+ * {@link #lastFailure} tells health checks. A caller without a usable token during the backoff gets the last
+ * failure instead of starting another request, so an Entra outage never turns into a request storm.
  * <p>
  * The delegate runs on this credential's own {@link TokenThreads}. Its synchronous path is used because
  * azure-identity's asynchronous path keeps replaying a first failure to read the token file.
@@ -330,7 +330,9 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
             Instant now = SharedTokenCredential.this.clock.instant();
             this.lastFailure = failure;
             this.failuresInARow++;
-            this.retryAt = now.plus(retryDelay(this.failuresInARow));
+            Duration delay = retryDelay(this.failuresInARow);
+            Duration asked = RetryAfter.of(failure, now);
+            this.retryAt = now.plus((asked != null && asked.compareTo(delay) > 0) ? asked : delay);
             Current current = this.current;
             if (current != null && now.isBefore(current.stopServingAt())) {
                 // A renewal failed while the current token still serves: keep trying in the background, the last

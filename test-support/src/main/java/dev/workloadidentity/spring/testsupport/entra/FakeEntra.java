@@ -246,6 +246,24 @@ public final class FakeEntra implements AutoCloseable {
     }
 
     /**
+     * Like {@link #failTokenRequests(int, String, int, String)}, with a {@code Retry-After} header, as Entra sends
+     * with a 429 or 503.
+     * @param httpStatus the HTTP status, e.g. 429 or 503
+     * @param error the OAuth error, e.g. {@code temporarily_unavailable}
+     * @param aadstsCode the AADSTS number
+     * @param description the text after {@code AADSTSnnn: }
+     * @param retryAfter the header's value, in whole seconds
+     * @return this
+     */
+    public FakeEntra failTokenRequests(int httpStatus, String error, int aadstsCode, String description,
+            Duration retryAfter) {
+        EntraError forced = new EntraError(httpStatus, error, aadstsCode, description);
+        forced.retryAfter = retryAfter;
+        this.forcedError = forced;
+        return this;
+    }
+
+    /**
      * Goes back to checking token requests after {@link #failTokenRequests}.
      * @return this
      */
@@ -371,6 +389,9 @@ public final class FakeEntra implements AutoCloseable {
         catch (EntraError error) {
             assertionId = error.assertionId;
             record(tenant, clientId, resource, error.status, error.code, assertionId, form.containsKey("claims"));
+            if (error.retryAfter != null) {
+                exchange.getResponseHeaders().set("Retry-After", Long.toString(error.retryAfter.toSeconds()));
+            }
             LoopbackHttpsServer.sendJson(exchange, error.status,
                     errorBody(error, traceId, correlationId(clientRequestId)));
         }
@@ -380,7 +401,9 @@ public final class FakeEntra implements AutoCloseable {
             @Nullable String resource) throws EntraError {
         EntraError forced = this.forcedError;
         if (forced != null) {
-            throw new EntraError(forced.status, forced.error, forced.code, forced.description);
+            EntraError copy = new EntraError(forced.status, forced.error, forced.code, forced.description);
+            copy.retryAfter = forced.retryAfter;
+            throw copy;
         }
         if (!this.tenantId.equals(tenant)) {
             throw new EntraError(400, "invalid_request", 90002, "Tenant '" + tenant
@@ -609,6 +632,8 @@ public final class FakeEntra implements AutoCloseable {
         private final String description;
 
         private @Nullable String assertionId;
+
+        private @Nullable Duration retryAfter;
 
         EntraError(int status, String error, int code, String description) {
             super("AADSTS" + code, null, false, false);

@@ -333,6 +333,23 @@ class FakeEntraTests {
     }
 
     @Test
+    void forcedAnswerCanCarryRetryAfter() {
+        this.volume.write(cluster.mint(NAMESPACE, SERVICE_ACCOUNT));
+        entra.failTokenRequests(429, "temporarily_unavailable", 50196, "Too many requests.", Duration.ofSeconds(1));
+        try {
+            MsalServiceException failure = assertRejected(credential(CLIENT), 429, "temporarily_unavailable", 50196);
+            // The JDK's server capitalizes header names its own way; HTTP header names are case-insensitive.
+            assertThat(failure.headers()).anySatisfy((name, values) -> {
+                assertThat(name).isEqualToIgnoringCase("Retry-After");
+                assertThat(values).containsExactly("1");
+            });
+        }
+        finally {
+            entra.stopFailingTokenRequests();
+        }
+    }
+
+    @Test
     void applicationWithoutFederatedCredentialsIs70021() {
         String clientId = UUID.randomUUID().toString();
         entra.registerApplication(clientId);

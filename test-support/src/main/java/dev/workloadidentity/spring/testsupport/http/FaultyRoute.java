@@ -1,0 +1,237 @@
+package dev.workloadidentity.spring.testsupport.http;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A TCP route on loopback to a real server that a test can break the way networks break: refuse connections,
+ * black-hole them (accept, never answer, not even a TLS handshake), or delay them; and then mend. TLS passes
+ * through untouched, so clients still talk to the real server and check its certificate.
+ * <p>
+ * Every change of state drops the connections open through the route, as a failing network does, so pooled
+ * keep-alive connections cannot carry clients past a fault.
+ */
+public final class FaultyRoute implements AutoCloseable {
+
+    /** What the route does with a connection. */
+    public enum State {
+
+        /** Forwards it to the server. */
+        UP,
+
+        /** Nothing listens on the port: the connection is refused. */
+        REFUSING,
+
+        /** Accepts it and never answers. */
+        BLACK_HOLE,
+
+        /** Forwards it after {@link #delay(Duration)}. */
+        SLOW
+
+    }
+
+    private final InetSocketAddress target;
+
+    private final int port;
+
+    private final List<Socket> open = new CopyOnWriteArrayList<>();
+
+    private final AtomicInteger connections = new AtomicInteger();
+
+    private volatile State state = State.UP;
+
+    private volatile Duration delay = Duration.ZERO;
+
+    private @Nullable ServerSocket listener;
+
+    private FaultyRoute(InetSocketAddress target) {
+        this.target = target;
+        ServerSocket listener = listen(0);
+        this.port = listener.getLocalPort();
+        this.listener = listener;
+        startAccepting(listener);
+    }
+
+    /**
+     * @param targetPort the loopback port of the real server
+     * @return a route that forwards to it, up
+     */
+    public static FaultyRoute to(int targetPort) {
+        return new FaultyRoute(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort));
+    }
+
+    /** @return the route's own port */
+    public int port() {
+        return this.port;
+    }
+
+    /** @return {@code https://127.0.0.1:<port>/} */
+    public String httpsUrl() {
+        return "https://127.0.0.1:" + this.port + "/";
+    }
+
+    /** @return how many connections clients have opened to the route, accepted or not by the state */
+    public int connections() {
+        return this.connections.get();
+    }
+
+    /** @return what it does now */
+    public State state() {
+        return this.state;
+    }
+
+    /** Forwards connections again. */
+    public synchronized void up() {
+        change(State.UP);
+    }
+
+    /** Refuses connections, as a host with nothing listening does. */
+    public synchronized void refuse() {
+        change(State.REFUSING);
+    }
+
+    /** Accepts connections and never answers. */
+    public synchronized void blackHole() {
+        change(State.BLACK_HOLE);
+    }
+
+    /**
+     * Forwards connections only after a delay.
+     * @param delay how long each new connection waits before its first byte reaches the server
+     */
+    public synchronized void delay(Duration delay) {
+        this.delay = delay;
+        change(State.SLOW);
+    }
+
+    private void change(State next) {
+        this.state = next;
+        dropOpenConnections();
+        if (next == State.REFUSING && this.listener != null) {
+            closeQuietly(this.listener);
+            this.listener = null;
+        }
+        else if (next != State.REFUSING && this.listener == null) {
+            ServerSocket listener = listen(this.port);
+            this.listener = listener;
+            startAccepting(listener);
+        }
+    }
+
+    private ServerSocket listen(int port) {
+        try {
+            ServerSocket listener = new ServerSocket();
+            listener.setReuseAddress(true);
+            listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
+            return listener;
+        }
+        catch (IOException ex) {
+            throw new UncheckedIOException("Could not listen on loopback port " + port, ex);
+        }
+    }
+
+    private void startAccepting(ServerSocket listener) {
+        daemon("faulty-route-" + this.port, () -> {
+            try {
+                while (true) {
+                    Socket client = listener.accept();
+                    this.connections.incrementAndGet();
+                    this.open.add(client);
+                    if (this.state != State.BLACK_HOLE) {
+                        daemon("faulty-route-" + this.port + "-connection", () -> forward(client, this.delay));
+                    }
+                }
+            }
+            catch (IOException ex) {
+                // The listener closed: refusing, or the route closed.
+            }
+        });
+    }
+
+    private void forward(Socket client, Duration delay) {
+        try (Socket server = new Socket()) {
+            this.open.add(server);
+            if (this.state == State.SLOW) {
+                Thread.sleep(delay.toMillis());
+            }
+            server.connect(this.target, 5_000);
+            daemon("faulty-route-" + this.port + "-upstream", () -> pump(server, client));
+            pump(client, server);
+        }
+        catch (IOException ex) {
+            // A side closed.
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        finally {
+            closeQuietly(client);
+        }
+    }
+
+    private static void pump(Socket from, Socket to) {
+        byte[] buffer = new byte[16 * 1024];
+        try {
+            InputStream in = from.getInputStream();
+            OutputStream out = to.getOutputStream();
+            int read;
+            while ((read = in.read(buffer)) != -1) {
+                out.write(buffer, 0, read);
+                out.flush();
+            }
+        }
+        catch (IOException ex) {
+            // A side closed.
+        }
+        finally {
+            closeQuietly(from);
+            closeQuietly(to);
+        }
+    }
+
+    private void dropOpenConnections() {
+        for (Socket socket : this.open) {
+            closeQuietly(socket);
+        }
+        this.open.clear();
+    }
+
+    private static void daemon(String name, Runnable task) {
+        Thread thread = new Thread(task, name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        }
+        catch (Exception ex) {
+            // Closing anyway.
+        }
+    }
+
+    /** Stops listening and drops every connection. */
+    @Override
+    public synchronized void close() {
+        if (this.listener != null) {
+            closeQuietly(this.listener);
+            this.listener = null;
+        }
+        this.state = State.REFUSING;
+        dropOpenConnections();
+    }
+
+}
