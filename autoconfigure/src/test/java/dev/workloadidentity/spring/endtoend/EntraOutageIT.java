@@ -18,12 +18,15 @@ import dev.workloadidentity.spring.testsupport.entra.FakeEntra;
 import dev.workloadidentity.spring.testsupport.http.FaultyRoute;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,6 +38,7 @@ import static org.awaitility.Awaitility.await;
  * {@code Retry-After}). Clients keep working on the current token while it lasts, health says what is wrong within
  * its timeout, the number of requests stays bounded, and everything recovers on its own once Entra is back.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class EntraOutageIT {
 
     private static final String VAULT_SCOPE = "https://vault.azure.net/.default";
@@ -93,6 +97,11 @@ class EntraOutageIT {
     }
 
     @AfterEach
+    void nothingSecretInTheOutput(CapturedOutput output) throws Exception {
+        NothingSecretShown.in(output, azure.get().tokenFile());
+    }
+
+    @AfterEach
     void closeRoute() {
         this.callers.shutdownNow();
         this.route.close();
@@ -111,6 +120,7 @@ class EntraOutageIT {
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertThat(down.getStatus()).isEqualTo(Status.DOWN);
             assertThat(down.getDetails()).containsEntry("code", fault.healthCode);
+            NothingSecretShown.in(down.toString(), azure.get().tokenFile());
             assertThat(took).isLessThan(HEALTH_TIMEOUT.plusSeconds(2));
             // Probes during the outage: still DOWN with the cause, no request storm, no pile-up of threads.
             long threads = workloadIdentityThreads();
@@ -163,6 +173,7 @@ class EntraOutageIT {
             Instant servedUntil = firstToken.plus(lifetime.multipliedBy(8).dividedBy(10));
             while (Instant.now().isBefore(servedUntil.minusMillis(500))) {
                 Health health = indicator.health();
+                NothingSecretShown.in(health.toString(), azure.get().tokenFile());
                 assertThat(health.getStatus()).isEqualTo(Status.UP);
                 Thread.sleep(100);
             }

@@ -34,10 +34,13 @@ import dev.workloadidentity.spring.testsupport.token.AccessTokenValidator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ApplicationContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -48,6 +51,7 @@ import static org.awaitility.Awaitility.await;
  * token lifetime, renewed before the old one expires, and served on while Entra is down. Short token lifetimes
  * from the fake make rollovers happen within the test.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class TokenEconomyIT {
 
     private static final String VAULT = "https://vault.azure.net";
@@ -66,6 +70,11 @@ class TokenEconomyIT {
     void secret() {
         azure.get().keyVault().setSecret("greeting", "hello");
         this.started = Instant.now();
+    }
+
+    @AfterEach
+    void nothingSecretInTheOutput(CapturedOutput output) throws Exception {
+        NothingSecretShown.in(output, azure.get().tokenFile());
     }
 
     @AfterEach
