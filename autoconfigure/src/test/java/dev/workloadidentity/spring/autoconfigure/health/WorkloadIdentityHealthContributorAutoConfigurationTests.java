@@ -14,12 +14,24 @@ import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Mono;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.actuate.endpoint.ApiVersion;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+import org.springframework.boot.actuate.endpoint.web.WebServerNamespace;
+import org.springframework.boot.health.actuate.endpoint.HealthDescriptor;
+import org.springframework.boot.health.actuate.endpoint.HealthEndpointWebExtension;
+import org.springframework.boot.health.actuate.endpoint.IndicatedHealthDescriptor;
+import org.springframework.boot.health.actuate.endpoint.SystemHealthDescriptor;
+import org.springframework.boot.health.autoconfigure.actuate.endpoint.HealthEndpointAutoConfiguration;
 import org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration;
 import org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.registry.HealthContributorRegistry;
 import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.AbstractApplicationContextRunner;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.context.ApplicationContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,10 +42,18 @@ class WorkloadIdentityHealthContributorAutoConfigurationTests {
 
     private ApplicationContextRunner runner;
 
+    private WebApplicationContextRunner webRunner;
+
     @BeforeEach
     void onAksPod() throws IOException {
         Path tokenFile = TokenFiles.write(this.directory.resolve("azure-identity-token"));
-        this.runner = new ApplicationContextRunner()
+        this.runner = onAksPod(new ApplicationContextRunner(), tokenFile);
+        this.webRunner = onAksPod(new WebApplicationContextRunner(), tokenFile)
+            .withConfiguration(AutoConfigurations.of(HealthEndpointAutoConfiguration.class));
+    }
+
+    private static <R extends AbstractApplicationContextRunner<R, ?, ?>> R onAksPod(R runner, Path tokenFile) {
+        return runner
             .withConfiguration(AutoConfigurations.of(WorkloadIdentityAutoConfiguration.class,
                     WorkloadIdentityHealthContributorAutoConfiguration.class, HealthContributorAutoConfiguration.class,
                     HealthContributorRegistryAutoConfiguration.class))
@@ -52,6 +72,27 @@ class WorkloadIdentityHealthContributorAutoConfigurationTests {
             assertThat(context.getBean(HealthContributorRegistry.class).getContributor("workloadIdentity"))
                 .isSameAs(context.getBean(WorkloadIdentityHealthIndicator.class));
         });
+    }
+
+    @Test
+    void detailsAreShownOnlyAsShowDetailsSays() {
+        this.webRunner.withPropertyValues("management.endpoint.health.show-details=never").run((context) -> {
+            // As for any contributor: without details, not even the component is shown.
+            assertThat(overHttp(context, "workloadIdentity").getStatus()).isEqualTo(404);
+            assertThat(((SystemHealthDescriptor) overHttp(context).getBody()).getComponents()).isNull();
+        });
+        this.webRunner.withPropertyValues("management.endpoint.health.show-details=always").run((context) -> {
+            IndicatedHealthDescriptor health = (IndicatedHealthDescriptor) overHttp(context, "workloadIdentity")
+                .getBody();
+            assertThat(health.getDetails()).containsEntry("clientId", "00000000-0000-0000-0000-00000000c11e")
+                .containsKeys("reason", "action", "code");
+            assertThat(health.getDetails().toString()).doesNotContainPattern("eyJ[A-Za-z0-9_-]{10,}\\.eyJ");
+        });
+    }
+
+    private static WebEndpointResponse<HealthDescriptor> overHttp(ApplicationContext context, String... path) {
+        return context.getBean(HealthEndpointWebExtension.class)
+            .health(ApiVersion.LATEST, WebServerNamespace.SERVER, SecurityContext.NONE, path);
     }
 
     @Test
