@@ -89,6 +89,8 @@ public final class FakeEntra implements AutoCloseable {
 
     private volatile @Nullable EntraError forcedError;
 
+    private volatile Duration responseDelay = Duration.ZERO;
+
     private final LoopbackHttpsServer server;
 
     private FakeEntra(String tenantId, FakeAzureTls tls, Clock clock) {
@@ -232,6 +234,20 @@ public final class FakeEntra implements AutoCloseable {
     }
 
     /**
+     * Delays every answer of the token endpoint from now on, success or error, as the real Entra takes a few
+     * hundred milliseconds to issue a token; concurrent requests wait side by side.
+     * @param delay how long each request waits before it is checked and answered, zero (the default) for none
+     * @return this
+     */
+    public FakeEntra responseDelay(Duration delay) {
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("The response delay must not be negative: " + delay);
+        }
+        this.responseDelay = delay;
+        return this;
+    }
+
+    /**
      * Makes every token request from now on fail with this answer, in Entra's error shape, whatever it carries:
      * for answers the checks here never give (a client secret refused, a throttled tenant, an outage).
      * @param httpStatus the HTTP status, e.g. 400, 401, 429 or 503
@@ -342,6 +358,7 @@ public final class FakeEntra implements AutoCloseable {
         }
         String tenant = matcher.group(1);
         Map<String, String> form = LoopbackHttpsServer.parseForm(LoopbackHttpsServer.body(exchange));
+        delay();
         String clientId = form.get("client_id");
         String resource = resource(form.get("scope"));
         String assertionId = null;
@@ -373,6 +390,19 @@ public final class FakeEntra implements AutoCloseable {
             record(tenant, clientId, resource, error.status, error.code, assertionId, form.containsKey("claims"));
             LoopbackHttpsServer.sendJson(exchange, error.status,
                     errorBody(error, traceId, correlationId(clientRequestId)));
+        }
+    }
+
+    private void delay() {
+        Duration delay = this.responseDelay;
+        if (delay.isZero()) {
+            return;
+        }
+        try {
+            Thread.sleep(delay.toMillis(), delay.toNanosPart() % 1_000_000);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
         }
     }
 

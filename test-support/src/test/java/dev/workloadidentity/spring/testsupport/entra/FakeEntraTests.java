@@ -212,6 +212,26 @@ class FakeEntraTests {
     }
 
     @Test
+    void responseDelayHoldsSuccessesAndErrors() {
+        this.volume.write(cluster.mint(NAMESPACE, SERVICE_ACCOUNT));
+        TokenRequestContext vault = new TokenRequestContext().addScopes(VAULT_SCOPE);
+        entra.responseDelay(Duration.ofMillis(300));
+        try {
+            long started = System.nanoTime();
+            credential(CLIENT).getTokenSync(vault);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+
+            started = System.nanoTime();
+            msalFailure(() -> credential(UUID.randomUUID().toString()).getTokenSync(vault));
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        }
+        finally {
+            entra.responseDelay(Duration.ZERO);
+        }
+        assertThat(entra.tokenRequests()).extracting(TokenRequest::outcome).containsExactly("success", "AADSTS700016");
+    }
+
+    @Test
     void unknownTenantIs90002() {
         this.volume.write(cluster.mint(NAMESPACE, SERVICE_ACCOUNT));
         WorkloadIdentityCredential credential = TestClients.workloadIdentity(entra, UUID.randomUUID().toString(),
