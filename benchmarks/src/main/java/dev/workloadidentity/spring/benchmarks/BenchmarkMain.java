@@ -67,6 +67,7 @@ public final class BenchmarkMain {
             Runtime.getRuntime().removeShutdownHook(cleanUp);
         }
         Duration took = Duration.between(started, Instant.now()).truncatedTo(ChronoUnit.SECONDS);
+        progress("Done");
         String report = header(settings, applications, world.entraPortless(), started) + "\n" + table.markdown() + "\nRun time: "
                 + Format.human(took) + ". Logs and raw results: `" + directory + "`.\n";
         Files.writeString(directory.resolve("results.md"), report);
@@ -163,8 +164,11 @@ public final class BenchmarkMain {
         Azurite.home();
     }
 
+    private static final long STARTED = System.nanoTime();
+
     static void progress(String message) {
-        System.err.println("[benchmarks] " + message);
+        long seconds = Duration.ofNanos(System.nanoTime() - STARTED).toSeconds();
+        System.err.printf(Locale.ROOT, "[benchmarks %d:%02d] %s%n", seconds / 60, seconds % 60, message);
     }
 
 }

@@ -79,7 +79,11 @@ final class TokenRequestsBenchmark {
                 + "periods. Service Bus links renew at 90 % of a token's validity (" + Format.human(
                         Duration.ofMillis(settings.tokenLifetime().toMillis() * 9 / 10))
                 + " here), after the window, so the limit counts one Service Bus token: " + limit + " = 1 identity × "
-                + "(Key Vault + Blob) × 2 periods + Service Bus × 1. Credentials in use: starter `"
+                + "(Key Vault + Blob) × 2 periods + Service Bus × 1. " + (this.run.world().entraPortless()
+                        ? "The fake Entra listens on 127.0.0.1:443, so its authority has no port, like Entra's: only "
+                                + "then does MSAL's own token cache hit. "
+                        : "")
+                + "Credentials in use: starter `"
                 + starter.credential() + "`, default `" + scaDefault.credential() + "`, managed identity `"
                 + measured.get(Variant.SPRING_CLOUD_AZURE_MANAGED_IDENTITY).credential() + "`.");
         table.row("1", "Token requests for " + Format.count(settings.calls()) + " calls over 2 token refresh periods, "
