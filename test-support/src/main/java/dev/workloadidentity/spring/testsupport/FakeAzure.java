@@ -82,7 +82,7 @@ public final class FakeAzure implements AutoCloseable {
             this.issuer = ServiceAccountTokenIssuer.forTenant(this.tenantId);
             this.tokenVolume = new ProjectedTokenVolume(this.directory.resolve("azure-identity-token"));
             this.tokenVolume.write(this.issuer.mint(this.namespace, this.serviceAccount));
-            this.entra = started(FakeEntra.start(this.tenantId, this.tls, Clock.systemUTC()));
+            this.entra = started(FakeEntra.start(this.tenantId, this.tls, Clock.systemUTC(), builder.entraPort));
             this.entra.trustIssuer(this.issuer)
                 .addFederatedIdentityCredential(this.clientId, FederatedIdentityCredential
                     .forServiceAccount(this.issuer.issuerUrl(), this.namespace, this.serviceAccount));
@@ -292,6 +292,8 @@ public final class FakeAzure implements AutoCloseable {
 
         private String serviceAccount = "workload";
 
+        private int entraPort;
+
         private boolean keyVault;
 
         private boolean blobStorage;
@@ -317,6 +319,16 @@ public final class FakeAzure implements AutoCloseable {
         public Builder serviceAccount(String namespace, String name) {
             this.namespace = namespace;
             this.serviceAccount = name;
+            return this;
+        }
+
+        /**
+         * Starts the fake Entra on this port of {@code 127.0.0.1} (default: a free one). On 443 the authority has
+         * no port, like the real one, and MSAL4J's token cache then hits as it does against Entra; binding 443
+         * usually needs root.
+         */
+        public Builder entraPort(int port) {
+            this.entraPort = port;
             return this;
         }
 

@@ -89,12 +89,16 @@ public final class FakeEntra implements AutoCloseable {
 
     private volatile @Nullable EntraError forcedError;
 
+    private volatile Duration responseDelay = Duration.ZERO;
+
+    private volatile @Nullable Duration refreshIn;
+
     private final LoopbackHttpsServer server;
 
-    private FakeEntra(String tenantId, FakeAzureTls tls, Clock clock) {
+    private FakeEntra(String tenantId, FakeAzureTls tls, Clock clock, int port) {
         this.tenantId = tenantId;
         this.clock = clock;
-        this.server = LoopbackHttpsServer.start("fake-entra", tls, this::handle);
+        this.server = LoopbackHttpsServer.start("fake-entra", tls, this::handle, port);
     }
 
     /**
@@ -114,7 +118,22 @@ public final class FakeEntra implements AutoCloseable {
      * @return the running fake
      */
     public static FakeEntra start(String tenantId, FakeAzureTls tls, Clock clock) {
-        return new FakeEntra(tenantId, tls, clock);
+        return start(tenantId, tls, clock, 0);
+    }
+
+    /**
+     * Starts a fake Entra on a given port of {@code 127.0.0.1}. On 443 its authority has no port, like the real
+     * one, which is the only case where MSAL4J 1.23.1's token cache hits with instance discovery disabled (see
+     * {@code FakeEntraTests.msalCacheMissesWhenTheAuthorityHasAPort}); binding 443 usually needs root.
+     * @param tenantId the tenant it knows
+     * @param tls the certificate to present
+     * @param clock the clock for assertion checks and token lifetimes
+     * @param port the port, or 0 for a free one
+     * @return the running fake
+     * @throws java.io.UncheckedIOException when the port cannot be bound
+     */
+    public static FakeEntra start(String tenantId, FakeAzureTls tls, Clock clock, int port) {
+        return new FakeEntra(tenantId, tls, clock, port);
     }
 
     /** @return the tenant this Entra knows */
@@ -122,7 +141,10 @@ public final class FakeEntra implements AutoCloseable {
         return this.tenantId;
     }
 
-    /** @return {@code https://127.0.0.1:<port>/}, with the trailing slash the webhook's {@code AZURE_AUTHORITY_HOST} has */
+    /**
+     * @return {@code https://127.0.0.1:<port>/} ({@code https://127.0.0.1/} on 443), with the trailing slash the
+     * webhook's {@code AZURE_AUTHORITY_HOST} has
+     */
     public String authorityHost() {
         return this.server.baseUrl() + "/";
     }
@@ -228,6 +250,31 @@ public final class FakeEntra implements AutoCloseable {
      */
     public FakeEntra accessTokenLifetime(Duration lifetime) {
         this.accessTokenLifetime = lifetime;
+        return this;
+    }
+
+    /**
+     * Sends {@code refresh_in} (when a client should get a new token) with every token issued from now on. By
+     * default it is sent as Entra does: half the lifetime, for tokens living two hours or more.
+     * @param refreshIn the {@code refresh_in} to send, or {@code null} for the default
+     * @return this
+     */
+    public FakeEntra refreshIn(@Nullable Duration refreshIn) {
+        this.refreshIn = refreshIn;
+        return this;
+    }
+
+    /**
+     * Delays every answer of the token endpoint from now on, success or error, as the real Entra takes a few
+     * hundred milliseconds to issue a token; concurrent requests wait side by side.
+     * @param delay how long each request waits before it is checked and answered, zero (the default) for none
+     * @return this
+     */
+    public FakeEntra responseDelay(Duration delay) {
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("The response delay must not be negative: " + delay);
+        }
+        this.responseDelay = delay;
         return this;
     }
 
@@ -360,6 +407,7 @@ public final class FakeEntra implements AutoCloseable {
         }
         String tenant = matcher.group(1);
         Map<String, String> form = LoopbackHttpsServer.parseForm(LoopbackHttpsServer.body(exchange));
+        delay();
         String clientId = form.get("client_id");
         String resource = resource(form.get("scope"));
         String assertionId = null;
@@ -379,7 +427,11 @@ public final class FakeEntra implements AutoCloseable {
             body.put("token_type", "Bearer");
             body.put("expires_in", expiresIn);
             body.put("ext_expires_in", expiresIn);
-            if (expiresIn >= Duration.ofHours(2).toSeconds()) {
+            Duration refreshIn = this.refreshIn;
+            if (refreshIn != null) {
+                body.put("refresh_in", refreshIn.toSeconds());
+            }
+            else if (expiresIn >= Duration.ofHours(2).toSeconds()) {
                 body.put("refresh_in", expiresIn / 2);
             }
             body.put("access_token", accessToken);
@@ -394,6 +446,19 @@ public final class FakeEntra implements AutoCloseable {
             }
             LoopbackHttpsServer.sendJson(exchange, error.status,
                     errorBody(error, traceId, correlationId(clientRequestId)));
+        }
+    }
+
+    private void delay() {
+        Duration delay = this.responseDelay;
+        if (delay.isZero()) {
+            return;
+        }
+        try {
+            Thread.sleep(delay.toMillis(), delay.toNanosPart() % 1_000_000);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -47,6 +47,19 @@ public final class LoopbackHttpsServer implements AutoCloseable {
      * @return the running server
      */
     public static LoopbackHttpsServer start(String name, FakeAzureTls tls, HttpHandler handler) {
+        return start(name, tls, handler, 0);
+    }
+
+    /**
+     * Binds and starts a server on a given port.
+     * @param name thread-name prefix, e.g. {@code fake-entra}
+     * @param tls the certificate to present
+     * @param handler serves every path
+     * @param port the port, or 0 for a free one; ports below 1024 usually need root
+     * @return the running server
+     * @throws UncheckedIOException when the port cannot be bound
+     */
+    public static LoopbackHttpsServer start(String name, FakeAzureTls tls, HttpHandler handler, int port) {
         AtomicInteger threads = new AtomicInteger();
         ExecutorService executor = Executors.newCachedThreadPool((runnable) -> {
             Thread thread = new Thread(runnable, name + "-" + threads.incrementAndGet());
@@ -54,7 +67,7 @@ public final class LoopbackHttpsServer implements AutoCloseable {
             return thread;
         });
         try {
-            HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
             server.setHttpsConfigurator(new HttpsConfigurator(tls.serverContext()));
             server.setExecutor(executor);
             server.createContext("/", (exchange) -> handle(name, handler, exchange));
@@ -63,7 +76,7 @@ public final class LoopbackHttpsServer implements AutoCloseable {
         }
         catch (IOException ex) {
             executor.shutdownNow();
-            throw new UncheckedIOException("Could not start " + name, ex);
+            throw new UncheckedIOException("Could not start " + name + ((port != 0) ? " on port " + port : ""), ex);
         }
     }
 
@@ -72,9 +85,9 @@ public final class LoopbackHttpsServer implements AutoCloseable {
         return this.server.getAddress().getPort();
     }
 
-    /** @return {@code https://127.0.0.1:<port>}, without a trailing slash */
+    /** @return {@code https://127.0.0.1:<port>} ({@code https://127.0.0.1} on 443), without a trailing slash */
     public String baseUrl() {
-        return "https://127.0.0.1:" + port();
+        return (port() == 443) ? "https://127.0.0.1" : "https://127.0.0.1:" + port();
     }
 
     /** Stops accepting connections, releases the port and stops the worker threads. */

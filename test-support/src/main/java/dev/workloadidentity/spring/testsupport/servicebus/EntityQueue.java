@@ -64,6 +64,17 @@ final class EntityQueue {
     }
 
     /**
+     * Drops the waiting messages, as a receive-and-delete consumer would take them; locked ones and the history
+     * stay.
+     * @return how many were dropped
+     */
+    synchronized int discardAvailable() {
+        int count = this.available.size();
+        this.available.clear();
+        return count;
+    }
+
+    /**
      * Takes the next waiting message for delivery.
      * @param lockToken the lock to hold it under until settled, or {@code null} to remove it now (receive and
      * delete)

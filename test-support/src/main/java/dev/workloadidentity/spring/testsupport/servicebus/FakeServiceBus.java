@@ -157,6 +157,17 @@ public final class FakeServiceBus implements AutoCloseable {
         return (entity != null) ? entity.activeCount() : 0;
     }
 
+    /**
+     * Drops the messages waiting in an entity, as a receive-and-delete consumer would, so that a long-running
+     * sender never fills it; messages locked by a receiver and the history stay.
+     * @param entityPath the entity path (case-insensitive)
+     * @return how many messages were dropped
+     */
+    public int discardWaitingMessages(String entityPath) {
+        EntityQueue entity = this.namespace.existingEntity(entityPath);
+        return (entity != null) ? entity.discardAvailable() : 0;
+    }
+
     /** @return how many put-token requests were answered 202 */
     public int acceptedPutTokens() {
         return this.cbs.acceptedCount();

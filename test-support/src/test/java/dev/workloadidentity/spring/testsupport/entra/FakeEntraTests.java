@@ -1,5 +1,6 @@
 package dev.workloadidentity.spring.testsupport.entra;
 
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +27,7 @@ import dev.workloadidentity.spring.testsupport.token.InvalidTokenException;
 import dev.workloadidentity.spring.testsupport.token.Jwt;
 import dev.workloadidentity.spring.testsupport.token.JwtClaims;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -166,6 +168,33 @@ class FakeEntraTests {
         assertThat(entra.tokenRequests()).hasSize(2);
     }
 
+    /** The counterpart of the quirk above: on port 443 the authority has no port, and MSAL's cache hits. */
+    @Test
+    void msalCacheHitsWhenTheAuthorityHasNoPort() {
+        FakeEntra portless;
+        try {
+            portless = FakeEntra.start(TENANT, FakeAzureTls.jvmDefault(), Clock.systemUTC(), 443);
+        }
+        catch (UncheckedIOException ex) {
+            Assumptions.abort("127.0.0.1:443 cannot be bound here (needs root and a free port): " + ex.getMessage());
+            return;
+        }
+        try (portless) {
+            portless.trustIssuer(cluster)
+                .addFederatedIdentityCredential(CLIENT,
+                        FederatedIdentityCredential.forServiceAccount(cluster.issuerUrl(), NAMESPACE, SERVICE_ACCOUNT));
+            this.volume.write(cluster.mint(NAMESPACE, SERVICE_ACCOUNT));
+            WorkloadIdentityCredential credential = TestClients.workloadIdentity(portless, TENANT, CLIENT,
+                    this.volume.tokenFile());
+
+            credential.getTokenSync(new TokenRequestContext().addScopes(VAULT_SCOPE));
+            credential.getTokenSync(new TokenRequestContext().addScopes(VAULT_SCOPE));
+
+            assertThat(portless.authorityHost()).isEqualTo("https://127.0.0.1/");
+            assertThat(portless.tokenRequests()).hasSize(1);
+        }
+    }
+
     @Test
     void rotatedTokenIsSentOnTheNextNetworkAcquisition() throws InvalidTokenException {
         String first = cluster.mint(NAMESPACE, SERVICE_ACCOUNT);
@@ -207,6 +236,44 @@ class FakeEntraTests {
                 .getTokenSync(new TokenRequestContext().addScopes(VAULT_SCOPE));
 
             assertThat(token.getExpiresAt()).isCloseTo(OffsetDateTime.now().plusMinutes(10),
+                    within(Duration.ofSeconds(30)));
+        }
+    }
+
+    @Test
+    void responseDelayHoldsSuccessesAndErrors() {
+        this.volume.write(cluster.mint(NAMESPACE, SERVICE_ACCOUNT));
+        TokenRequestContext vault = new TokenRequestContext().addScopes(VAULT_SCOPE);
+        entra.responseDelay(Duration.ofMillis(300));
+        try {
+            long started = System.nanoTime();
+            credential(CLIENT).getTokenSync(vault);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+
+            started = System.nanoTime();
+            msalFailure(() -> credential(UUID.randomUUID().toString()).getTokenSync(vault));
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        }
+        finally {
+            entra.responseDelay(Duration.ZERO);
+        }
+        assertThat(entra.tokenRequests()).extracting(TokenRequest::outcome).containsExactly("success", "AADSTS700016");
+    }
+
+    @Test
+    void refreshInIsConfigurable() {
+        try (FakeEntra early = FakeEntra.start(TENANT, FakeAzureTls.jvmDefault(), Clock.systemUTC())) {
+            early.trustIssuer(cluster)
+                .addFederatedIdentityCredential(CLIENT,
+                        FederatedIdentityCredential.forServiceAccount(cluster.issuerUrl(), NAMESPACE, SERVICE_ACCOUNT))
+                .accessTokenLifetime(Duration.ofMinutes(10))
+                .refreshIn(Duration.ofMinutes(1));
+            this.volume.write(cluster.mint(NAMESPACE, SERVICE_ACCOUNT));
+
+            AccessToken token = TestClients.workloadIdentity(early, TENANT, CLIENT, this.volume.tokenFile())
+                .getTokenSync(new TokenRequestContext().addScopes(VAULT_SCOPE));
+
+            assertThat(token.getRefreshAt()).isCloseTo(OffsetDateTime.now().plusMinutes(1),
                     within(Duration.ofSeconds(30)));
         }
     }

@@ -58,6 +58,20 @@ class EntityQueueTest {
     }
 
     @Test
+    void discardingDropsWaitingMessagesButNotLockedOnesOrTheHistory() {
+        this.queue.enqueue(List.of(message("a"), message("b"), message("c")), NOW);
+        UUID lock = UUID.randomUUID();
+        this.queue.deliverNext(lock);
+
+        assertThat(this.queue.discardAvailable()).isEqualTo(2);
+        assertThat(this.queue.activeCount()).isEqualTo(1);
+        assertThat(this.queue.deliverNext(null)).isNull();
+        assertThat(this.queue.complete(lock)).isTrue();
+        assertThat(this.queue.enqueue(List.of(message("d"), message("e"), message("f")), NOW)).isTrue();
+        assertThat(this.queue.history()).containsExactly("d", "e", "f");
+    }
+
+    @Test
     void historyKeepsTheLatestMessages() {
         for (String body : List.of("a", "b", "c", "d", "e")) {
             this.queue.deliverNext(null);
