@@ -19,6 +19,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -88,6 +89,10 @@ public final class FakeEntra implements AutoCloseable {
     private volatile Duration accessTokenLifetime = DEFAULT_ACCESS_TOKEN_LIFETIME;
 
     private volatile @Nullable EntraError forcedError;
+
+    private volatile Duration answerDelay = Duration.ZERO;
+
+    private final AtomicInteger pendingTokenRequests = new AtomicInteger();
 
     private final LoopbackHttpsServer server;
 
@@ -246,6 +251,26 @@ public final class FakeEntra implements AutoCloseable {
     }
 
     /**
+     * Makes every token request from now on wait this long before it is checked and answered, as a slow or
+     * stalled Entra would; {@link Duration#ZERO} answers at once again. Closing the fake ends the wait, and the
+     * caller sees its connection close without an answer.
+     * @param delay how long each answer waits
+     * @return this
+     */
+    public FakeEntra answerDelay(Duration delay) {
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("The answer delay must not be negative, got " + delay);
+        }
+        this.answerDelay = delay;
+        return this;
+    }
+
+    /** @return how many token requests have been received and are not answered yet, e.g. during an answer delay */
+    public int pendingTokenRequests() {
+        return this.pendingTokenRequests.get();
+    }
+
+    /**
      * Goes back to checking token requests after {@link #failTokenRequests}.
      * @return this
      */
@@ -340,8 +365,26 @@ public final class FakeEntra implements AutoCloseable {
             exchange.sendResponseHeaders(405, -1);
             return;
         }
-        String tenant = matcher.group(1);
-        Map<String, String> form = LoopbackHttpsServer.parseForm(LoopbackHttpsServer.body(exchange));
+        this.pendingTokenRequests.incrementAndGet();
+        try {
+            String body = LoopbackHttpsServer.body(exchange);
+            Duration delay = this.answerDelay;
+            if (!delay.isZero()) {
+                Thread.sleep(delay.toMillis());
+            }
+            answer(exchange, matcher.group(1), body);
+        }
+        catch (InterruptedException ex) {
+            // Closing: the exchange is closed without an answer.
+            Thread.currentThread().interrupt();
+        }
+        finally {
+            this.pendingTokenRequests.decrementAndGet();
+        }
+    }
+
+    private void answer(HttpExchange exchange, String tenant, String requestBody) throws IOException {
+        Map<String, String> form = LoopbackHttpsServer.parseForm(requestBody);
         String clientId = form.get("client_id");
         String resource = resource(form.get("scope"));
         String assertionId = null;

@@ -12,6 +12,8 @@ import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenRequestContext;
@@ -37,6 +39,7 @@ import static org.assertj.core.api.Assertions.assertThatNoException;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The fake Entra driven by the real {@code WorkloadIdentityCredential} (azure-identity + MSAL4J) over HTTPS.
@@ -330,6 +333,26 @@ class FakeEntraTests {
         }
         assertThat(credential(CLIENT).getTokenSync(new TokenRequestContext().addScopes(VAULT_SCOPE)).getToken())
             .isNotBlank();
+    }
+
+    @Test
+    void answerDelayHoldsEachAnswerAndCountsTheRequestsWaiting() throws Exception {
+        this.volume.write(cluster.mint(NAMESPACE, SERVICE_ACCOUNT));
+        WorkloadIdentityCredential credential = credential(CLIENT);
+        entra.answerDelay(Duration.ofMillis(500));
+        try {
+            long started = System.nanoTime();
+            CompletableFuture<AccessToken> token = CompletableFuture
+                .supplyAsync(() -> credential.getTokenSync(new TokenRequestContext().addScopes(VAULT_SCOPE)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> entra.pendingTokenRequests() == 1);
+            assertThat(token.get(10, TimeUnit.SECONDS).getToken()).isNotBlank();
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(500));
+            assertThat(entra.pendingTokenRequests()).isZero();
+        }
+        finally {
+            entra.answerDelay(Duration.ZERO);
+        }
+        assertThat(entra.tokenRequests()).extracting(TokenRequest::outcome).containsExactly("success");
     }
 
     @Test
