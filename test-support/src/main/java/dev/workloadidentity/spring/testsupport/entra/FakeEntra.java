@@ -92,6 +92,8 @@ public final class FakeEntra implements AutoCloseable {
 
     private volatile Duration answerDelay = Duration.ZERO;
 
+    private volatile Duration clockSkewAllowance = Duration.ZERO;
+
     private final AtomicInteger pendingTokenRequests = new AtomicInteger();
 
     private final LoopbackHttpsServer server;
@@ -237,6 +239,25 @@ public final class FakeEntra implements AutoCloseable {
     }
 
     /**
+     * Lets the services accept the access tokens issued from now on for this long after the expiry the client is
+     * told, as Azure services allow for clock skew (Microsoft's token validation allows 5 minutes). Without it a
+     * client that uses its token until the expiry it was told (as Azure SDK clients do) can have a call refused
+     * with tokens of a few seconds: the request reaches the service after {@code exp}, or the client rounded the
+     * expiry up to the next second. The fake Key Vault, Service Bus and Azurite check {@code exp} strictly, and
+     * Azurite cannot be told otherwise, so the allowance is made here: the tokens' {@code exp} is this much later
+     * than {@code expires_in} says. Default zero; keep it small, a few seconds.
+     * @param allowance how much later than {@code expires_in} the tokens' {@code exp} is
+     * @return this
+     */
+    public FakeEntra clockSkewAllowance(Duration allowance) {
+        if (allowance.isNegative()) {
+            throw new IllegalArgumentException("The clock skew allowance must not be negative, got " + allowance);
+        }
+        this.clockSkewAllowance = allowance;
+        return this;
+    }
+
+    /**
      * Makes every token request from now on fail with this answer, in Entra's error shape, whatever it carries:
      * for answers the checks here never give (a client secret refused, a throttled tenant, an outage).
      * @param httpStatus the HTTP status, e.g. 400, 401, 429 or 503
@@ -297,7 +318,7 @@ public final class FakeEntra implements AutoCloseable {
             .issuer(accessTokenIssuer())
             .issuedAt(issuedAt)
             .notBefore(issuedAt)
-            .expiresAt(now.plus(this.accessTokenLifetime))
+            .expiresAt(now.plus(this.accessTokenLifetime).plus(this.clockSkewAllowance))
             .claim("aio", base64Random(32))
             .claim("appid", clientId)
             .claim("appidacr", "2")

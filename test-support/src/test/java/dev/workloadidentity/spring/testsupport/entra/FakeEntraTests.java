@@ -215,6 +215,26 @@ class FakeEntraTests {
     }
 
     @Test
+    void clockSkewAllowanceStampsExpThatMuchLaterThanTheExpiryTheClientIsTold() throws InvalidTokenException {
+        try (FakeEntra lenient = FakeEntra.start(TENANT, FakeAzureTls.jvmDefault(), Clock.systemUTC())) {
+            lenient.trustIssuer(cluster)
+                .addFederatedIdentityCredential(CLIENT,
+                        FederatedIdentityCredential.forServiceAccount(cluster.issuerUrl(), NAMESPACE, SERVICE_ACCOUNT))
+                .accessTokenLifetime(Duration.ofMinutes(10))
+                .clockSkewAllowance(Duration.ofSeconds(30));
+            this.volume.write(cluster.mint(NAMESPACE, SERVICE_ACCOUNT));
+
+            AccessToken token = TestClients.workloadIdentity(lenient, TENANT, CLIENT, this.volume.tokenFile())
+                .getTokenSync(new TokenRequestContext().addScopes(VAULT_SCOPE));
+
+            assertThat(token.getExpiresAt()).isCloseTo(OffsetDateTime.now().plusMinutes(10),
+                    within(Duration.ofSeconds(5)));
+            assertThat(Jwt.decode(token.getToken()).claims().expiresAt())
+                .isCloseTo(token.getExpiresAt().toInstant().plusSeconds(30), within(Duration.ofSeconds(2)));
+        }
+    }
+
+    @Test
     void unknownTenantIs90002() {
         this.volume.write(cluster.mint(NAMESPACE, SERVICE_ACCOUNT));
         WorkloadIdentityCredential credential = TestClients.workloadIdentity(entra, UUID.randomUUID().toString(),
