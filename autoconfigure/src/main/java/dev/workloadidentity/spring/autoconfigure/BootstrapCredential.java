@@ -1,6 +1,7 @@
 package dev.workloadidentity.spring.autoconfigure;
 
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 
 import com.azure.identity.WorkloadIdentityCredential;
 import dev.workloadidentity.spring.credential.SharedTokenCredential;
@@ -14,10 +15,11 @@ import dev.workloadidentity.spring.diagnostics.Diagnosis;
  * @param settings the resolved identity
  * @param credential the Azure Identity credential
  * @param sharedCredential the token cache in front of it, which the Key Vault property sources used
+ * @param msalThreads the threads the credential's MSAL client runs on, which the context shuts down when it closes
  * @param warnings what resolving the settings warned about, for the context to log once logging is set up
  */
 public record BootstrapCredential(WorkloadIdentitySettings settings, WorkloadIdentityCredential credential,
-        SharedTokenCredential sharedCredential, List<Diagnosis> warnings) {
+        SharedTokenCredential sharedCredential, ExecutorService msalThreads, List<Diagnosis> warnings) {
 
     /** Name of the singleton that carries it into the application context. */
     public static final String BEAN_NAME = "workloadIdentityBootstrapCredential";

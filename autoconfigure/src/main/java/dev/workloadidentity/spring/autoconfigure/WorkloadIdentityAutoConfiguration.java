@@ -20,13 +20,13 @@ import org.springframework.core.env.Environment;
 /**
  * Registers the pod's workload identity as the application's credential.
  * <p>
- * Two beans: the Azure Identity {@link WorkloadIdentityCredential} ({@code workloadIdentityCredential}) and, in
- * front of it, a {@link SharedTokenCredential} under Spring Cloud Azure's default-credential name, defined before
- * Spring Cloud Azure's own credential configuration, which then backs off. Every Spring Cloud Azure client that has
- * no credential of its own (no connection string, key, SAS, per-service credential or
- * {@code token-credential-bean-name}) uses it, so one identity and resource cost one token, instead of a
- * {@code DefaultAzureCredential} chain that could fall through to a node or cluster identity. It is
- * {@code @Primary} so that application code injecting a {@link TokenCredential} shares that cache too.
+ * Two beans: the Azure Identity {@link WorkloadIdentityCredential} ({@code workloadIdentityCredential}), whose MSAL
+ * threads are shut down when the context closes, and, in front of it, a {@link SharedTokenCredential} under Spring
+ * Cloud Azure's default-credential name, defined before Spring Cloud Azure's own credential configuration, which
+ * then backs off. Every Spring Cloud Azure client that has no credential of its own (no connection string, key,
+ * SAS, per-service credential or {@code token-credential-bean-name}) uses it, so one identity and resource cost one
+ * token, instead of a {@code DefaultAzureCredential} chain that could fall through to a node or cluster identity.
+ * It is {@code @Primary} so that application code injecting a {@link TokenCredential} shares that cache too.
  * <p>
  * When Key Vault property sources already needed the credential at startup, the same instances are used (see
  * {@link BootstrapCredential}). A user's own {@code springCloudAzureDefaultCredential} replaces both beans; a
@@ -67,7 +67,14 @@ public final class WorkloadIdentityAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean(value = WorkloadIdentityCredential.class, name = SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL)
-    WorkloadIdentityCredential workloadIdentityCredential(WorkloadIdentitySettings settings,
+    MsalThreads workloadIdentityMsalThreads(ObjectProvider<BootstrapCredential> bootstrapCredential) {
+        BootstrapCredential bootstrap = bootstrapCredential.getIfAvailable();
+        return new MsalThreads((bootstrap != null) ? bootstrap.msalThreads() : WorkloadIdentitySettings.msalThreads());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(value = WorkloadIdentityCredential.class, name = SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL)
+    WorkloadIdentityCredential workloadIdentityCredential(WorkloadIdentitySettings settings, MsalThreads msalThreads,
             ObjectProvider<WorkloadIdentityCredentialBuilderCustomizer> customizers,
             ObjectProvider<BootstrapCredential> bootstrapCredential) {
         BootstrapCredential bootstrap = bootstrapCredential.getIfAvailable();
@@ -79,7 +86,7 @@ public final class WorkloadIdentityAutoConfiguration {
             }
             return bootstrap.credential();
         }
-        WorkloadIdentityCredentialBuilder builder = settings.credentialBuilder();
+        WorkloadIdentityCredentialBuilder builder = settings.credentialBuilder(msalThreads.executor());
         customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
         return builder.build();
     }

@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -58,15 +59,25 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
     }
 
     /**
-     * A builder for this identity's credential, which runs on its own {@link TokenThreads} and makes one attempt
-     * per token request: the {@link SharedTokenCredential} in front of it retries with backoff while it serves the
-     * current token, where Azure Identity's own retries would keep one request going for 13 s against a 503 and
-     * send 8 requests (measured against the fake Entra).
+     * A new pool of the daemon platform threads ({@code workload-identity-msal-*}) that the credential's MSAL client
+     * runs on. Whoever builds the credential owns it and shuts it down with the credential (the auto-configuration
+     * does when the application context closes), so no request to Entra and no idle thread outlives it.
+     * @return the pool
+     */
+    public static ExecutorService msalThreads() {
+        return TokenThreads.pool("workload-identity-msal-", 4);
+    }
+
+    /**
+     * A builder for this identity's credential, which runs on the given {@link #msalThreads() MSAL threads} and
+     * makes one attempt per token request: the {@link SharedTokenCredential} in front of it retries with backoff
+     * while it serves the current token, where Azure Identity's own retries would keep one request going for 13 s
+     * against a 503 and send 8 requests (measured against the fake Entra).
+     * @param msalThreads the threads the credential's MSAL client runs on, from {@link #msalThreads()}
      * @return the builder; callers apply customizers, then build
      */
-    public WorkloadIdentityCredentialBuilder credentialBuilder() {
-        WorkloadIdentityCredentialBuilder builder = new WorkloadIdentityCredentialBuilder()
-            .executorService(TokenThreads.pool("workload-identity-msal-", 4))
+    public WorkloadIdentityCredentialBuilder credentialBuilder(ExecutorService msalThreads) {
+        WorkloadIdentityCredentialBuilder builder = new WorkloadIdentityCredentialBuilder().executorService(msalThreads)
             .retryOptions(new RetryOptions(new ExponentialBackoffOptions().setMaxRetries(0)));
         PropertyMapper map = PropertyMapper.get();
         map.from(this.clientId).to(builder::clientId);

@@ -125,7 +125,10 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
         return (slot != null) ? slot.lastFailure() : null;
     }
 
-    /** Stops the token threads and renewals; a request in flight fails its waiting callers. */
+    /**
+     * Stops the token threads and renewals; a request in flight is interrupted and its waiting callers fail with
+     * an {@link IllegalStateException} saying the credential is closed, as later callers without a usable token do.
+     */
     @Override
     public void close() {
         this.executor.shutdownNow();
@@ -157,6 +160,10 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
             .setClaims(claims)
             .setCaeEnabled(true);
         return this.delegate.getTokenSync(cae);
+    }
+
+    private static IllegalStateException closed(Throwable cause) {
+        return new IllegalStateException("The workload identity credential is closed", cause);
     }
 
     private static AccessToken await(CompletableFuture<AccessToken> token) {
@@ -293,14 +300,20 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
                         flight.complete(token);
                     }
                     catch (Throwable ex) {
+                        if (SharedTokenCredential.this.executor.isShutdown()) {
+                            // Closing interrupted it: tell its callers why, rather than "interrupted", and start no
+                            // backoff, so later callers are told the same.
+                            abandoned(flight);
+                            flight.completeExceptionally(closed(ex));
+                            return;
+                        }
                         failed(flight, ex);
                         flight.completeExceptionally(ex);
                     }
                 });
             }
             catch (RejectedExecutionException ex) {
-                flight.completeExceptionally(new IllegalStateException("The workload identity credential is closed",
-                        ex));
+                flight.completeExceptionally(closed(ex));
                 return flight;
             }
             if (shared) {
@@ -320,6 +333,12 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
             this.failuresInARow = 0;
             this.retryAt = Instant.MIN;
             schedule(current.refreshAt(), now);
+        }
+
+        private synchronized void abandoned(CompletableFuture<AccessToken> flight) {
+            if (this.inFlight == flight) {
+                this.inFlight = null;
+            }
         }
 
         private synchronized void failed(CompletableFuture<AccessToken> flight, Throwable failure) {

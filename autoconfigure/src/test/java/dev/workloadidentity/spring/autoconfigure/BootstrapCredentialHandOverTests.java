@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
 
+import com.azure.core.credential.TokenRequestContext;
 import com.azure.identity.WorkloadIdentityCredential;
 import dev.workloadidentity.spring.credential.SharedTokenCredential;
 import dev.workloadidentity.spring.diagnostics.Diagnosis;
@@ -21,6 +23,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.mock.env.MockEnvironment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * The context takes over the credential that Key Vault property sources used at startup, as the bootstrap
@@ -49,10 +52,11 @@ class BootstrapCredentialHandOverTests {
         WorkloadIdentitySettings settings = WorkloadIdentitySettings.resolve(new WorkloadIdentityProperties(),
                 environment, (warning) -> {
                 });
-        WorkloadIdentityCredential credential = settings.credentialBuilder().build();
+        ExecutorService msalThreads = WorkloadIdentitySettings.msalThreads();
+        WorkloadIdentityCredential credential = settings.credentialBuilder(msalThreads).build();
         Diagnosis warning = Diagnosis.of(Problem.TOKEN_EXPIRING, Map.of("tokenFileSetting", settings.tokenFileSetting()));
         this.bootstrap = new BootstrapCredential(settings, credential, new SharedTokenCredential(credential),
-                List.of(warning));
+                msalThreads, List.of(warning));
         this.runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(WorkloadIdentityAutoConfiguration.class))
             .withPropertyValues("AZURE_FEDERATED_TOKEN_FILE=" + tokenFile)
@@ -67,6 +71,19 @@ class BootstrapCredentialHandOverTests {
             assertThat(context.getBean(WorkloadIdentityAutoConfiguration.SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL))
                 .isSameAs(this.bootstrap.sharedCredential());
         });
+    }
+
+    @Test
+    void contextShutsDownTheCredentialsThreadsWhenItCloses() {
+        this.runner.run((context) -> {
+            assertThat(context.getBean(MsalThreads.class).executor()).isSameAs(this.bootstrap.msalThreads());
+            assertThat(this.bootstrap.msalThreads().isShutdown()).isFalse();
+        });
+        assertThat(this.bootstrap.msalThreads().isShutdown()).isTrue();
+        assertThatExceptionOfType(IllegalStateException.class)
+            .isThrownBy(() -> this.bootstrap.sharedCredential().getTokenSync(new TokenRequestContext().addScopes(
+                    "https://vault.azure.net/.default")))
+            .withMessage("The workload identity credential is closed");
     }
 
     @Test

@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
@@ -160,6 +162,23 @@ class WorkloadIdentityAutoConfigurationTests {
     void backsOffWhenDisabled() {
         onAksPod().withPropertyValues("workload-identity.enabled=false")
             .run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(TokenCredential.class));
+    }
+
+    @Test
+    void msalThreadsOfTheCredentialAreShutDownWhenTheContextCloses() {
+        AtomicReference<ExecutorService> msalThreads = new AtomicReference<>();
+        onAksPod().run((context) -> {
+            assertThat(context).hasSingleBean(MsalThreads.class);
+            msalThreads.set(context.getBean(MsalThreads.class).executor());
+            assertThat(msalThreads.get().isShutdown()).isFalse();
+        });
+        assertThat(msalThreads.get().isShutdown()).isTrue();
+    }
+
+    @Test
+    void noMsalThreadsWhenUserDefinesAWorkloadIdentityCredential() {
+        onAksPod().withUserConfiguration(UserWorkloadIdentityCredentialConfiguration.class)
+            .run((context) -> assertThat(context).doesNotHaveBean(MsalThreads.class));
     }
 
     @Test

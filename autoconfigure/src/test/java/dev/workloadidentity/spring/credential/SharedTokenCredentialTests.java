@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -307,6 +308,45 @@ class SharedTokenCredentialTests {
             .withMessage("The workload identity credential is closed");
         assertThatExceptionOfType(IllegalStateException.class)
             .isThrownBy(() -> this.credential.getTokenSync(request(VAULT)));
+    }
+
+    @Test
+    void callerWaitingForARequestInFlightWhenTheCredentialClosesIsToldItClosed() throws Exception {
+        CountDownLatch requested = new CountDownLatch(1);
+        // Fails when interrupted, as Azure Identity does ("RuntimeException: java.lang.InterruptedException").
+        TokenCredential interruptible = new TokenCredential() {
+
+            @Override
+            public Mono<AccessToken> getToken(TokenRequestContext request) {
+                return Mono.fromCallable(() -> getTokenSync(request));
+            }
+
+            @Override
+            public AccessToken getTokenSync(TokenRequestContext request) {
+                requested.countDown();
+                try {
+                    Thread.sleep(Duration.ofMinutes(1).toMillis());
+                    throw new IllegalStateException("Not interrupted");
+                }
+                catch (InterruptedException ex) {
+                    throw new RuntimeException(ex);
+                }
+            }
+
+        };
+        SharedTokenCredential closing = new SharedTokenCredential(interruptible, HOME_TENANT, this.clock);
+        Future<AccessToken> waiting = this.callers.submit(() -> closing.getTokenSync(request(VAULT)));
+        assertThat(requested.await(5, TimeUnit.SECONDS)).isTrue();
+        closing.close();
+        assertThatExceptionOfType(ExecutionException.class).isThrownBy(() -> waiting.get(5, TimeUnit.SECONDS))
+            .havingCause()
+            .isInstanceOf(IllegalStateException.class)
+            .withMessage("The workload identity credential is closed")
+            .withRootCauseInstanceOf(InterruptedException.class);
+        // No backoff after a closed credential's interrupted request: later callers are told it is closed too.
+        assertThatExceptionOfType(IllegalStateException.class)
+            .isThrownBy(() -> closing.getToken(request(VAULT)).block())
+            .withMessage("The workload identity credential is closed");
     }
 
     private void awaitRequests(int count) {

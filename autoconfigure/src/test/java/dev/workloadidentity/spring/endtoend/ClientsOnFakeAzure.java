@@ -24,21 +24,24 @@ final class ClientsOnFakeAzure {
 
     /**
      * @param azure the fakes; the webhook's variables and the client endpoints come from it
-     * @return a runner for the application, with the Service Bus clients on queue {@code orders}
+     * @return a runner for the application, with the Service Bus clients (when the fakes have a Service Bus) on
+     * queue {@code orders}
      */
     static ApplicationContextRunner runner(FakeAzure azure) {
         List<String> properties = new ArrayList<>();
         azure.webhookEnvironment().forEach((key, value) -> properties.add(key + "=" + value));
         azure.springProperties().forEach((key, value) -> properties.add(key + "=" + value));
+        if (azure.springProperties().containsKey("spring.cloud.azure.servicebus.namespace")) {
+            properties.add("spring.cloud.azure.servicebus.entity-name=orders");
+            properties.add("spring.cloud.azure.servicebus.entity-type=queue");
+        }
         return new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(WorkloadIdentityAutoConfiguration.class,
                     WorkloadIdentityHealthContributorAutoConfiguration.class, TaskExecutionAutoConfiguration.class,
                     AzureGlobalPropertiesAutoConfiguration.class, AzureTokenCredentialAutoConfiguration.class,
                     AzureKeyVaultSecretAutoConfiguration.class, AzureStorageBlobAutoConfiguration.class,
                     AzureServiceBusAutoConfiguration.class))
-            .withPropertyValues(properties.toArray(String[]::new))
-            .withPropertyValues("spring.cloud.azure.servicebus.entity-name=orders",
-                    "spring.cloud.azure.servicebus.entity-type=queue");
+            .withPropertyValues(properties.toArray(String[]::new));
     }
 
 }

@@ -87,7 +87,8 @@ class TokenEconomyIT {
     @Test
     void concurrentColdCallsFromEveryClientCostOneTokenPerResource() {
         ClientsOnFakeAzure.runner(azure.get())
-            .withPropertyValues("workload-identity.health.scope=" + VAULT_SCOPE)
+            // The first token requests of a cold JVM can take longer than the 3 s default on a busy machine.
+            .withPropertyValues("workload-identity.health.scope=" + VAULT_SCOPE, "workload-identity.health.timeout=30s")
             .run((context) -> {
                 List<Callable<Object>> calls = List.of(() -> secret(context),
                         () -> context.getBean(BlobServiceClient.class).getBlobContainerClient("orders").exists(),

@@ -52,7 +52,7 @@ final class FakeWorld implements AutoCloseable {
             .blobStorage()
             .serviceBus()
             .start();
-        azure.entra().responseDelay(entraLatency);
+        azure.entra().answerDelay(entraLatency);
         return new FakeWorld(azure);
     }
 

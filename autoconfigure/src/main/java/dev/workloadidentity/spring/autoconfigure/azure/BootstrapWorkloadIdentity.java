@@ -3,6 +3,7 @@ package dev.workloadidentity.spring.autoconfigure.azure;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
 
 import com.azure.core.credential.TokenCredential;
 import com.azure.identity.WorkloadIdentityCredential;
@@ -107,9 +108,10 @@ final class BootstrapWorkloadIdentity {
                     Map.of("credentialSetting", otherIdentity)));
         }
         // Customizer beans do not exist yet; WorkloadIdentityAutoConfiguration says so if there are any.
-        WorkloadIdentityCredential credential = settings.credentialBuilder().build();
+        ExecutorService msalThreads = WorkloadIdentitySettings.msalThreads();
+        WorkloadIdentityCredential credential = settings.credentialBuilder(msalThreads).build();
         SharedTokenCredential shared = new SharedTokenCredential(credential, settings.tenantId());
-        return new BootstrapCredential(settings, credential, shared, warnings);
+        return new BootstrapCredential(settings, credential, shared, msalThreads, warnings);
     }
 
 }

@@ -19,6 +19,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -89,9 +90,13 @@ public final class FakeEntra implements AutoCloseable {
 
     private volatile @Nullable EntraError forcedError;
 
-    private volatile Duration responseDelay = Duration.ZERO;
-
     private volatile @Nullable Duration refreshIn;
+
+    private volatile Duration answerDelay = Duration.ZERO;
+
+    private volatile Duration clockSkewAllowance = Duration.ZERO;
+
+    private final AtomicInteger pendingTokenRequests = new AtomicInteger();
 
     private final LoopbackHttpsServer server;
 
@@ -265,16 +270,21 @@ public final class FakeEntra implements AutoCloseable {
     }
 
     /**
-     * Delays every answer of the token endpoint from now on, success or error, as the real Entra takes a few
-     * hundred milliseconds to issue a token; concurrent requests wait side by side.
-     * @param delay how long each request waits before it is checked and answered, zero (the default) for none
+     * Lets the services accept the access tokens issued from now on for this long after the expiry the client is
+     * told, as Azure services allow for clock skew (Microsoft's token validation allows 5 minutes). Without it a
+     * client that uses its token until the expiry it was told (as Azure SDK clients do) can have a call refused
+     * with tokens of a few seconds: the request reaches the service after {@code exp}, or the client rounded the
+     * expiry up to the next second. The fake Key Vault, Service Bus and Azurite check {@code exp} strictly, and
+     * Azurite cannot be told otherwise, so the allowance is made here: the tokens' {@code exp} is this much later
+     * than {@code expires_in} says. Default zero; keep it small, a few seconds.
+     * @param allowance how much later than {@code expires_in} the tokens' {@code exp} is
      * @return this
      */
-    public FakeEntra responseDelay(Duration delay) {
-        if (delay.isNegative()) {
-            throw new IllegalArgumentException("The response delay must not be negative: " + delay);
+    public FakeEntra clockSkewAllowance(Duration allowance) {
+        if (allowance.isNegative()) {
+            throw new IllegalArgumentException("The clock skew allowance must not be negative, got " + allowance);
         }
-        this.responseDelay = delay;
+        this.clockSkewAllowance = allowance;
         return this;
     }
 
@@ -311,6 +321,26 @@ public final class FakeEntra implements AutoCloseable {
     }
 
     /**
+     * Makes every token request from now on wait this long before it is checked and answered, as a slow or
+     * stalled Entra would; {@link Duration#ZERO} answers at once again. Closing the fake ends the wait, and the
+     * caller sees its connection close without an answer.
+     * @param delay how long each answer waits
+     * @return this
+     */
+    public FakeEntra answerDelay(Duration delay) {
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("The answer delay must not be negative, got " + delay);
+        }
+        this.answerDelay = delay;
+        return this;
+    }
+
+    /** @return how many token requests have been received and are not answered yet, e.g. during an answer delay */
+    public int pendingTokenRequests() {
+        return this.pendingTokenRequests.get();
+    }
+
+    /**
      * Goes back to checking token requests after {@link #failTokenRequests}.
      * @return this
      */
@@ -337,7 +367,7 @@ public final class FakeEntra implements AutoCloseable {
             .issuer(accessTokenIssuer())
             .issuedAt(issuedAt)
             .notBefore(issuedAt)
-            .expiresAt(now.plus(this.accessTokenLifetime))
+            .expiresAt(now.plus(this.accessTokenLifetime).plus(this.clockSkewAllowance))
             .claim("aio", base64Random(32))
             .claim("appid", clientId)
             .claim("appidacr", "2")
@@ -405,9 +435,26 @@ public final class FakeEntra implements AutoCloseable {
             exchange.sendResponseHeaders(405, -1);
             return;
         }
-        String tenant = matcher.group(1);
-        Map<String, String> form = LoopbackHttpsServer.parseForm(LoopbackHttpsServer.body(exchange));
-        delay();
+        this.pendingTokenRequests.incrementAndGet();
+        try {
+            String body = LoopbackHttpsServer.body(exchange);
+            Duration delay = this.answerDelay;
+            if (!delay.isZero()) {
+                Thread.sleep(delay.toMillis());
+            }
+            answer(exchange, matcher.group(1), body);
+        }
+        catch (InterruptedException ex) {
+            // Closing: the exchange is closed without an answer.
+            Thread.currentThread().interrupt();
+        }
+        finally {
+            this.pendingTokenRequests.decrementAndGet();
+        }
+    }
+
+    private void answer(HttpExchange exchange, String tenant, String requestBody) throws IOException {
+        Map<String, String> form = LoopbackHttpsServer.parseForm(requestBody);
         String clientId = form.get("client_id");
         String resource = resource(form.get("scope"));
         String assertionId = null;
@@ -449,18 +496,6 @@ public final class FakeEntra implements AutoCloseable {
         }
     }
 
-    private void delay() {
-        Duration delay = this.responseDelay;
-        if (delay.isZero()) {
-            return;
-        }
-        try {
-            Thread.sleep(delay.toMillis(), delay.toNanosPart() % 1_000_000);
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
-    }
 
     private JwtClaims checkRequest(String tenant, Map<String, String> form, @Nullable String clientId,
             @Nullable String resource) throws EntraError {

@@ -13,6 +13,8 @@ import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenRequestContext;
@@ -39,6 +41,7 @@ import static org.assertj.core.api.Assertions.assertThatNoException;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The fake Entra driven by the real {@code WorkloadIdentityCredential} (azure-identity + MSAL4J) over HTTPS.
@@ -241,10 +244,10 @@ class FakeEntraTests {
     }
 
     @Test
-    void responseDelayHoldsSuccessesAndErrors() {
+    void answerDelayHoldsErrorsToo() {
         this.volume.write(cluster.mint(NAMESPACE, SERVICE_ACCOUNT));
         TokenRequestContext vault = new TokenRequestContext().addScopes(VAULT_SCOPE);
-        entra.responseDelay(Duration.ofMillis(300));
+        entra.answerDelay(Duration.ofMillis(300));
         try {
             long started = System.nanoTime();
             credential(CLIENT).getTokenSync(vault);
@@ -255,7 +258,7 @@ class FakeEntraTests {
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
         }
         finally {
-            entra.responseDelay(Duration.ZERO);
+            entra.answerDelay(Duration.ZERO);
         }
         assertThat(entra.tokenRequests()).extracting(TokenRequest::outcome).containsExactly("success", "AADSTS700016");
     }
@@ -275,6 +278,26 @@ class FakeEntraTests {
 
             assertThat(token.getRefreshAt()).isCloseTo(OffsetDateTime.now().plusMinutes(1),
                     within(Duration.ofSeconds(30)));
+        }
+    }
+
+    @Test
+    void clockSkewAllowanceStampsExpThatMuchLaterThanTheExpiryTheClientIsTold() throws InvalidTokenException {
+        try (FakeEntra lenient = FakeEntra.start(TENANT, FakeAzureTls.jvmDefault(), Clock.systemUTC())) {
+            lenient.trustIssuer(cluster)
+                .addFederatedIdentityCredential(CLIENT,
+                        FederatedIdentityCredential.forServiceAccount(cluster.issuerUrl(), NAMESPACE, SERVICE_ACCOUNT))
+                .accessTokenLifetime(Duration.ofMinutes(10))
+                .clockSkewAllowance(Duration.ofSeconds(30));
+            this.volume.write(cluster.mint(NAMESPACE, SERVICE_ACCOUNT));
+
+            AccessToken token = TestClients.workloadIdentity(lenient, TENANT, CLIENT, this.volume.tokenFile())
+                .getTokenSync(new TokenRequestContext().addScopes(VAULT_SCOPE));
+
+            assertThat(token.getExpiresAt()).isCloseTo(OffsetDateTime.now().plusMinutes(10),
+                    within(Duration.ofSeconds(5)));
+            assertThat(Jwt.decode(token.getToken()).claims().expiresAt())
+                .isCloseTo(token.getExpiresAt().toInstant().plusSeconds(30), within(Duration.ofSeconds(2)));
         }
     }
 
@@ -414,6 +437,26 @@ class FakeEntraTests {
         finally {
             entra.stopFailingTokenRequests();
         }
+    }
+
+    @Test
+    void answerDelayHoldsEachAnswerAndCountsTheRequestsWaiting() throws Exception {
+        this.volume.write(cluster.mint(NAMESPACE, SERVICE_ACCOUNT));
+        WorkloadIdentityCredential credential = credential(CLIENT);
+        entra.answerDelay(Duration.ofMillis(500));
+        try {
+            long started = System.nanoTime();
+            CompletableFuture<AccessToken> token = CompletableFuture
+                .supplyAsync(() -> credential.getTokenSync(new TokenRequestContext().addScopes(VAULT_SCOPE)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> entra.pendingTokenRequests() == 1);
+            assertThat(token.get(10, TimeUnit.SECONDS).getToken()).isNotBlank();
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(500));
+            assertThat(entra.pendingTokenRequests()).isZero();
+        }
+        finally {
+            entra.answerDelay(Duration.ZERO);
+        }
+        assertThat(entra.tokenRequests()).extracting(TokenRequest::outcome).containsExactly("success");
     }
 
     @Test
