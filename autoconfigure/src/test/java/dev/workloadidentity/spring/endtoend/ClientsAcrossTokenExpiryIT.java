@@ -26,8 +26,13 @@ import dev.workloadidentity.spring.testsupport.FakeAzureExtension;
 import dev.workloadidentity.spring.testsupport.entra.FakeEntra;
 import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
 import dev.workloadidentity.spring.testsupport.keyvault.FakeKeyVault;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -44,6 +49,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * small allowance} that real services have (see {@link FakeEntra#clockSkewAllowance}). The shared credential
  * itself is held to the strict expiry in {@code TokenEconomyIT}.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class ClientsAcrossTokenExpiryIT {
 
     private static final Duration ACCESS_TOKEN_LIFETIME = Duration.ofSeconds(3);
@@ -56,6 +62,11 @@ class ClientsAcrossTokenExpiryIT {
     @RegisterExtension
     static final FakeAzureExtension azure = new FakeAzureExtension(
             FakeAzure.builder().serviceAccount("shop", "orders-api").keyVault().blobStorage());
+
+    @AfterEach
+    void nothingSecretInTheOutput(CapturedOutput output) {
+        NothingSecretShown.in(output);
+    }
 
     @Test
     void keyVaultAndBlobCallsNeverFailAcrossTokenExpiry() throws Exception {

@@ -22,8 +22,13 @@ import dev.workloadidentity.spring.testsupport.FakeAzureExtension;
 import dev.workloadidentity.spring.testsupport.entra.FakeEntra;
 import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
 import dev.workloadidentity.spring.testsupport.servicebus.FakeServiceBus;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -40,6 +45,7 @@ import static org.awaitility.Awaitility.await;
  * makes the token manager put tokens in a tight loop, so lifetimes of 3-4 s would test that artefact of the
  * formula rather than the starter.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class ServiceBusAcrossTokenExpiryIT {
 
     private static final Duration ACCESS_TOKEN_LIFETIME = Duration.ofSeconds(6);
@@ -51,6 +57,11 @@ class ServiceBusAcrossTokenExpiryIT {
     @RegisterExtension
     static final FakeAzureExtension azure = new FakeAzureExtension(
             FakeAzure.builder().serviceAccount("shop", "orders-api").serviceBus());
+
+    @AfterEach
+    void nothingSecretInTheOutput(CapturedOutput output) {
+        NothingSecretShown.in(output);
+    }
 
     @Test
     void messagesFlowExactlyOnceWhileTheLinksTokensAreRenewed() throws Exception {

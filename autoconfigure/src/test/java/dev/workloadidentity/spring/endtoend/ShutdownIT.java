@@ -25,7 +25,12 @@ import com.azure.security.keyvault.secrets.SecretAsyncClient;
 import com.azure.security.keyvault.secrets.SecretClient;
 import dev.workloadidentity.spring.testsupport.FakeAzure;
 import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -37,6 +42,7 @@ import static org.awaitility.Awaitility.await;
  * starter ({@code workload-identity-*}) outlives the context, no non-daemon thread is left behind, and the fakes
  * release their ports and threads when closed.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class ShutdownIT {
 
     private static final Duration ENTRA_STALL = Duration.ofSeconds(30);
@@ -44,6 +50,11 @@ class ShutdownIT {
     private static final String MANAGEMENT_SCOPE = "https://management.azure.com/.default";
 
     private static final String STORAGE_SCOPE = "https://storage.azure.com/.default";
+
+    @AfterEach
+    void nothingSecretInTheOutput(CapturedOutput output) {
+        NothingSecretShown.in(output);
+    }
 
     @Test
     void contextClosesWhileTokenRequestsAreInFlightAndLeavesNoThreadsOrServersBehind() throws Exception {

@@ -31,9 +31,12 @@ import dev.workloadidentity.spring.testsupport.entra.FakeEntra;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -51,9 +54,16 @@ import static org.awaitility.Awaitility.await;
  * token, or the projection is gone) and <em>empty</em> (a projection that wrote nothing). A token file missing at
  * startup is a startup failure, covered by {@code DiagnosisMatrixIT}.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class TokenFileOutageIT {
 
     private static final Duration ACCESS_TOKEN_LIFETIME = Duration.ofSeconds(2);
+
+    /**
+     * SDK clients use their copy of a token up to its last millisecond, which real services tolerate (they allow
+     * minutes of clock skew) and the strict fakes would not; see {@link FakeEntra#clockSkewAllowance}.
+     */
+    private static final Duration CLOCK_SKEW_ALLOWANCE = Duration.ofSeconds(2);
 
     /** How long the file stays away once every path has felt it, so that the backoff grows past its first step. */
     private static final Duration OUTAGE = Duration.ofMillis(1500);
@@ -74,17 +84,24 @@ class TokenFileOutageIT {
     private final ExecutorService threads = Executors.newCachedThreadPool();
 
     @AfterEach
+    void nothingSecretInTheOutput(CapturedOutput output) {
+        NothingSecretShown.in(output);
+    }
+
+    @AfterEach
     void restore() {
         this.threads.shutdownNow();
         azure.get().rotateToken();
-        entra().accessTokenLifetime(FakeEntra.DEFAULT_ACCESS_TOKEN_LIFETIME).clearTokenRequests();
+        entra().accessTokenLifetime(FakeEntra.DEFAULT_ACCESS_TOKEN_LIFETIME)
+            .clockSkewAllowance(Duration.ZERO)
+            .clearTokenRequests();
     }
 
     @Test
     void everyPathRecoversWithoutARestartWhenTheTokenFileComesBack() throws Exception {
         FakeAzure fake = azure.get();
         fake.keyVault().setSecret("greeting", "hello");
-        entra().accessTokenLifetime(ACCESS_TOKEN_LIFETIME);
+        entra().accessTokenLifetime(ACCESS_TOKEN_LIFETIME).clockSkewAllowance(CLOCK_SKEW_ALLOWANCE);
         ClientsOnFakeAzure.runner(fake)
             // One attempt per call, so that each call shows what the credential does at that moment.
             .withPropertyValues("spring.cloud.azure.retry.mode=exponential",

@@ -25,10 +25,14 @@ import dev.workloadidentity.spring.testsupport.FakeAzureExtension;
 import dev.workloadidentity.spring.testsupport.entra.FakeEntra;
 import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
 import dev.workloadidentity.spring.testsupport.token.Jwt;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -39,6 +43,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * file, throughout. No call fails, Entra never gets a torn or unknown assertion (it would refuse one), and every
  * assertion it gets is one of the latest on disk.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class TokenFileRotationIT {
 
     private static final Duration ACCESS_TOKEN_LIFETIME = Duration.ofSeconds(2);
@@ -57,6 +62,11 @@ class TokenFileRotationIT {
     @RegisterExtension
     static final FakeAzureExtension azure = new FakeAzureExtension(FakeAzure.builder().serviceAccount("shop",
             "orders-api"));
+
+    @AfterEach
+    void nothingSecretInTheOutput(CapturedOutput output) {
+        NothingSecretShown.in(output);
+    }
 
     @Test
     void continuousRotationNeverFailsACallAndEntraAlwaysGetsARecentWholeToken() throws Exception {
