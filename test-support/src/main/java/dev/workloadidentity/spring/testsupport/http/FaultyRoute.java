@@ -56,6 +56,12 @@ public final class FaultyRoute implements AutoCloseable {
 
     private @Nullable ServerSocket listener;
 
+    /**
+     * Holds the port while refusing. Otherwise a client connecting to the free port can be given that same port as
+     * its own, and Linux then connects the socket to itself instead of refusing.
+     */
+    private @Nullable Socket placeholder;
+
     private FaultyRoute(InetSocketAddress target) {
         this.target = target;
         ServerSocket listener = listen(0);
@@ -122,8 +128,13 @@ public final class FaultyRoute implements AutoCloseable {
         if (next == State.REFUSING && this.listener != null) {
             closeQuietly(this.listener);
             this.listener = null;
+            this.placeholder = hold(this.port);
         }
         else if (next != State.REFUSING && this.listener == null) {
+            if (this.placeholder != null) {
+                closeQuietly(this.placeholder);
+                this.placeholder = null;
+            }
             ServerSocket listener = listen(this.port);
             this.listener = listener;
             startAccepting(listener);
@@ -139,6 +150,18 @@ public final class FaultyRoute implements AutoCloseable {
         }
         catch (IOException ex) {
             throw new UncheckedIOException("Could not listen on loopback port " + port, ex);
+        }
+    }
+
+    private static Socket hold(int port) {
+        try {
+            Socket socket = new Socket();
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            return socket;
+        }
+        catch (IOException ex) {
+            throw new UncheckedIOException("Could not hold loopback port " + port, ex);
         }
     }
 
@@ -229,6 +252,10 @@ public final class FaultyRoute implements AutoCloseable {
         if (this.listener != null) {
             closeQuietly(this.listener);
             this.listener = null;
+        }
+        if (this.placeholder != null) {
+            closeQuietly(this.placeholder);
+            this.placeholder = null;
         }
         this.state = State.REFUSING;
         dropOpenConnections();
