@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jspecify.annotations.Nullable;
@@ -42,6 +43,11 @@ public final class FaultyRoute implements AutoCloseable {
 
     }
 
+    /** Below Linux's default ephemeral range (32768 to 60999). */
+    private static final int LOWEST_PORT = 20000;
+
+    private static final int PORTS = 12000;
+
     private final InetSocketAddress target;
 
     private final int port;
@@ -56,15 +62,9 @@ public final class FaultyRoute implements AutoCloseable {
 
     private @Nullable ServerSocket listener;
 
-    /**
-     * Holds the port while refusing. Otherwise a client connecting to the free port can be given that same port as
-     * its own, and Linux then connects the socket to itself instead of refusing.
-     */
-    private @Nullable Socket placeholder;
-
     private FaultyRoute(InetSocketAddress target) {
         this.target = target;
-        ServerSocket listener = listen(0);
+        ServerSocket listener = listenBelowEphemeralPorts();
         this.port = listener.getLocalPort();
         this.listener = listener;
         startAccepting(listener);
@@ -128,17 +128,30 @@ public final class FaultyRoute implements AutoCloseable {
         if (next == State.REFUSING && this.listener != null) {
             closeQuietly(this.listener);
             this.listener = null;
-            this.placeholder = hold(this.port);
         }
         else if (next != State.REFUSING && this.listener == null) {
-            if (this.placeholder != null) {
-                closeQuietly(this.placeholder);
-                this.placeholder = null;
-            }
             ServerSocket listener = listen(this.port);
             this.listener = listener;
             startAccepting(listener);
         }
+    }
+
+    /**
+     * A port the kernel never hands out on its own. While refusing, nothing listens on the route's port; were it an
+     * ephemeral port, a client connecting to it could be given that same port as its own, and Linux would then
+     * connect the socket to itself instead of refusing it.
+     */
+    private ServerSocket listenBelowEphemeralPorts() {
+        UncheckedIOException last = null;
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try {
+                return listen(LOWEST_PORT + ThreadLocalRandom.current().nextInt(PORTS));
+            }
+            catch (UncheckedIOException ex) {
+                last = ex;
+            }
+        }
+        throw last;
     }
 
     private ServerSocket listen(int port) {
@@ -150,18 +163,6 @@ public final class FaultyRoute implements AutoCloseable {
         }
         catch (IOException ex) {
             throw new UncheckedIOException("Could not listen on loopback port " + port, ex);
-        }
-    }
-
-    private static Socket hold(int port) {
-        try {
-            Socket socket = new Socket();
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-            return socket;
-        }
-        catch (IOException ex) {
-            throw new UncheckedIOException("Could not hold loopback port " + port, ex);
         }
     }
 
@@ -252,10 +253,6 @@ public final class FaultyRoute implements AutoCloseable {
         if (this.listener != null) {
             closeQuietly(this.listener);
             this.listener = null;
-        }
-        if (this.placeholder != null) {
-            closeQuietly(this.placeholder);
-            this.placeholder = null;
         }
         this.state = State.REFUSING;
         dropOpenConnections();
