@@ -367,6 +367,33 @@ class WorkloadIdentityAutoConfigurationTests {
             .run((context) -> assertThat(context).hasNotFailed().hasSingleBean(WorkloadIdentityCredential.class));
     }
 
+    @Test
+    void httpAuthorityRefusedByAzureIdentityWhileSpringCloudAzureLoadsIsReportedAsSuch() {
+        // What Spring Cloud Azure's client factories throw when their class initializer reads AZURE_AUTHORITY_HOST;
+        // reproducing it for real would break that class for the rest of this JVM.
+        Throwable failure = new IllegalStateException("Error creating bean 'secretClientBuilderFactory'",
+                new ExceptionInInitializerError(new IllegalArgumentException(
+                        WorkloadIdentityFailureAnalyzer.AZURE_IDENTITY_HTTPS_ONLY + ".")));
+        System.setProperty("AZURE_AUTHORITY_HOST", "http://login.example/");
+        try {
+            FailureAnalysis analysis = new WorkloadIdentityFailureAnalyzer().analyze(failure);
+            assertThat(analysis).isNotNull();
+            assertThat(analysis.getDescription()).isEqualTo("The Entra authority host "
+                    + "AZURE_AUTHORITY_HOST=http://login.example/ is not an https URL. Entra ID and the Azure "
+                    + "Identity library accept only https authorities.");
+            assertThat(analysis.getAction()).endsWith("[authority-host-not-https]");
+        }
+        finally {
+            System.clearProperty("AZURE_AUTHORITY_HOST");
+        }
+    }
+
+    @Test
+    void otherFailuresAreLeftToOtherAnalyzers() {
+        assertThat(new WorkloadIdentityFailureAnalyzer().analyze(new IllegalArgumentException("unrelated")))
+            .isNull();
+    }
+
     private static FailureAnalysis analyze(AssertableApplicationContext context) {
         assertThat(context).hasFailed();
         FailureAnalysis analysis = new WorkloadIdentityFailureAnalyzer().analyze(context.getStartupFailure());
