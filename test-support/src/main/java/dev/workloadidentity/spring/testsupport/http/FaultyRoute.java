@@ -62,12 +62,14 @@ public final class FaultyRoute implements AutoCloseable {
 
     private @Nullable ServerSocket listener;
 
+    private @Nullable Thread acceptor;
+
     private FaultyRoute(InetSocketAddress target) {
         this.target = target;
         ServerSocket listener = listenBelowEphemeralPorts();
         this.port = listener.getLocalPort();
         this.listener = listener;
-        startAccepting(listener);
+        this.acceptor = startAccepting(listener);
     }
 
     /**
@@ -126,13 +128,30 @@ public final class FaultyRoute implements AutoCloseable {
         this.state = next;
         dropOpenConnections();
         if (next == State.REFUSING && this.listener != null) {
-            closeQuietly(this.listener);
-            this.listener = null;
+            stopListening();
         }
         else if (next != State.REFUSING && this.listener == null) {
             ServerSocket listener = listen(this.port);
             this.listener = listener;
-            startAccepting(listener);
+            this.acceptor = startAccepting(listener);
+        }
+    }
+
+    /**
+     * Closes the listener and waits for its accepting thread to end: a socket closed while a thread is blocked in
+     * accept stays listening until that thread wakes up, and would take a connection meant to be refused.
+     */
+    private void stopListening() {
+        closeQuietly(this.listener);
+        this.listener = null;
+        if (this.acceptor != null) {
+            try {
+                this.acceptor.join(5_000);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            this.acceptor = null;
         }
     }
 
@@ -166,8 +185,8 @@ public final class FaultyRoute implements AutoCloseable {
         }
     }
 
-    private void startAccepting(ServerSocket listener) {
-        daemon("faulty-route-" + this.port, () -> {
+    private Thread startAccepting(ServerSocket listener) {
+        return daemon("faulty-route-" + this.port, () -> {
             try {
                 while (true) {
                     Socket client = listener.accept();
@@ -232,10 +251,11 @@ public final class FaultyRoute implements AutoCloseable {
         this.open.clear();
     }
 
-    private static void daemon(String name, Runnable task) {
+    private static Thread daemon(String name, Runnable task) {
         Thread thread = new Thread(task, name);
         thread.setDaemon(true);
         thread.start();
+        return thread;
     }
 
     private static void closeQuietly(AutoCloseable closeable) {
@@ -251,8 +271,7 @@ public final class FaultyRoute implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (this.listener != null) {
-            closeQuietly(this.listener);
-            this.listener = null;
+            stopListening();
         }
         this.state = State.REFUSING;
         dropOpenConnections();

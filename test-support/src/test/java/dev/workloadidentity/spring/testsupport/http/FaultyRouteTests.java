@@ -1,5 +1,6 @@
 package dev.workloadidentity.spring.testsupport.http;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -89,6 +90,9 @@ class FaultyRouteTests {
 
     private static String read(Socket socket, int length) throws IOException {
         byte[] bytes = socket.getInputStream().readNBytes(length);
+        if (bytes.length < length) {
+            throw new EOFException("The route closed the connection after " + bytes.length + " bytes");
+        }
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
