@@ -8,6 +8,7 @@ import dev.workloadidentity.spring.diagnostics.FailureLog;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -15,6 +16,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandi
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Primary;
+import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.Environment;
 
 /**
@@ -46,6 +48,12 @@ public final class WorkloadIdentityAutoConfiguration {
             + "implementation.context.AzureTokenCredentialAutoConfiguration";
 
     private static final Log logger = LogFactory.getLog(WorkloadIdentityAutoConfiguration.class);
+
+    @Bean
+    BroaderIdentityCheck workloadIdentityBroaderIdentityCheck(ListableBeanFactory beans,
+            ConfigurableEnvironment environment, WorkloadIdentityProperties properties) {
+        return new BroaderIdentityCheck(beans, environment, properties.isStrict());
+    }
 
     @Bean
     @ConditionalOnMissingBean

@@ -48,6 +48,13 @@ public class WorkloadIdentityProperties {
      */
     private boolean instanceDiscovery = true;
 
+    /**
+     * Whether anything that would sign in as a broader identity than the pod's (managed identity or client secret
+     * settings, ManagedIdentityCredential or DefaultAzureCredential beans, secrets left in the environment) fails
+     * startup instead of being reported with a warning.
+     */
+    private boolean strict;
+
     private final Health health = new Health();
 
     private final KeyVault keyVault = new KeyVault();
@@ -98,6 +105,14 @@ public class WorkloadIdentityProperties {
 
     public void setInstanceDiscovery(boolean instanceDiscovery) {
         this.instanceDiscovery = instanceDiscovery;
+    }
+
+    public boolean isStrict() {
+        return this.strict;
+    }
+
+    public void setStrict(boolean strict) {
+        this.strict = strict;
     }
 
     public Health getHealth() {

@@ -225,7 +225,24 @@ public enum Problem {
                     + "which are read after the Key Vault property sources were given the workload identity the AKS "
                     + "webhook set up.",
             "Switch workload identity off where startup reads it first: the environment variable "
-                    + "WORKLOADIDENTITY_ENABLED=false or the system property -Dworkload-identity.enabled=false.");
+                    + "WORKLOADIDENTITY_ENABLED=false or the system property -Dworkload-identity.enabled=false."),
+
+    BROADER_IDENTITY_BEAN("broader-identity-bean", EnumSet.of(Shown.WARNING, Shown.STARTUP),
+            "Bean '{beanName}' is a {credentialType}, which can sign in as the node's or the cluster's managed "
+                    + "identity instead of the pod's workload identity, for every client that is given it.",
+            "Remove the bean; clients without a credential of their own use the pod's workload identity. Startup "
+                    + "fails on this with workload-identity.strict=true."),
+
+    BROADER_IDENTITY_SETTING("broader-identity-setting", EnumSet.of(Shown.WARNING, Shown.STARTUP),
+            "{setting} makes Spring Cloud Azure sign in with {identity} instead of the pod's workload identity.",
+            "Remove {setting}, and grant the pod's identity the access instead. Startup fails on this with "
+                    + "workload-identity.strict=true."),
+
+    LEFTOVER_SECRET_VARIABLE("leftover-secret-variable", EnumSet.of(Shown.STARTUP),
+            "{variable} is set in the pod's environment; the starter ignores it, but any other Azure client in the "
+                    + "process (a DefaultAzureCredential, the Azure CLI) would sign in with it.",
+            "Remove {variable} from the pod spec (and its secret), or set workload-identity.strict=false to accept "
+                    + "it with a warning.");
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z]+)}");
 

@@ -1,0 +1,113 @@
+package dev.workloadidentity.spring.autoconfigure;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.workloadidentity.spring.diagnostics.Diagnosis;
+import dev.workloadidentity.spring.diagnostics.Problem;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.EnumerablePropertySource;
+import org.springframework.util.ClassUtils;
+import org.springframework.util.StringUtils;
+
+/**
+ * Finds what in the application would sign in as a broader identity than the pod's workload identity, once every
+ * bean exists: {@code ManagedIdentityCredential} and {@code DefaultAzureCredential} beans, and Spring Cloud Azure
+ * settings that select a managed identity or a client secret, globally or for one service. Each finding is logged
+ * as a warning saying what it does and how to remove it; with {@code workload-identity.strict=true} the findings,
+ * and secrets left in the pod's environment, fail startup instead.
+ */
+final class BroaderIdentityCheck implements SmartInitializingSingleton {
+
+    private static final Log logger = LogFactory.getLog(BroaderIdentityCheck.class);
+
+    private static final List<String> BROADER_CREDENTIALS = List.of("com.azure.identity.ManagedIdentityCredential",
+            "com.azure.identity.DefaultAzureCredential");
+
+    /** {@code spring.cloud.azure[.<service>].credential.<key>}, the global and the per-service forms. */
+    private static final Pattern CREDENTIAL_SETTING = Pattern
+        .compile("spring\\.cloud\\.azure\\.(?:[a-z0-9.-]+\\.)?credential\\.(managed-identity-enabled|client-secret)");
+
+    private static final List<String> SECRET_VARIABLES = List.of("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
+            "AZURE_USERNAME", "AZURE_PASSWORD");
+
+    private final ListableBeanFactory beans;
+
+    private final ConfigurableEnvironment environment;
+
+    private final boolean strict;
+
+    BroaderIdentityCheck(ListableBeanFactory beans, ConfigurableEnvironment environment, boolean strict) {
+        this.beans = beans;
+        this.environment = environment;
+        this.strict = strict;
+    }
+
+    @Override
+    public void afterSingletonsInstantiated() {
+        List<Diagnosis> findings = findings();
+        if (this.strict && !findings.isEmpty()) {
+            throw new WorkloadIdentityConfigurationException(findings.get(0));
+        }
+        findings.forEach((finding) -> logger.warn("Workload identity: " + finding.describe()));
+    }
+
+    List<Diagnosis> findings() {
+        List<Diagnosis> findings = new ArrayList<>();
+        for (String type : BROADER_CREDENTIALS) {
+            if (ClassUtils.isPresent(type, getClass().getClassLoader())) {
+                Class<?> credential = ClassUtils.resolveClassName(type, getClass().getClassLoader());
+                for (String name : this.beans.getBeanNamesForType(credential, true, false)) {
+                    findings.add(Diagnosis.of(Problem.BROADER_IDENTITY_BEAN,
+                            Map.of("beanName", name, "credentialType", credential.getSimpleName())));
+                }
+            }
+        }
+        for (String setting : credentialSettings()) {
+            Matcher matcher = CREDENTIAL_SETTING.matcher(setting);
+            if (matcher.matches() && selectsAnotherIdentity(setting, matcher.group(1))) {
+                String identity = "managed-identity-enabled".equals(matcher.group(1))
+                        ? "a managed identity (on AKS, the node's)" : "a client secret";
+                findings.add(Diagnosis.of(Problem.BROADER_IDENTITY_SETTING,
+                        Map.of("setting", setting, "identity", identity)));
+            }
+        }
+        if (this.strict) {
+            for (String variable : SECRET_VARIABLES) {
+                if (StringUtils.hasText(System.getenv(variable))) {
+                    findings.add(Diagnosis.of(Problem.LEFTOVER_SECRET_VARIABLE, Map.of("variable", variable)));
+                }
+            }
+        }
+        return findings;
+    }
+
+    private boolean selectsAnotherIdentity(String setting, String key) {
+        String value = this.environment.getProperty(setting);
+        return "managed-identity-enabled".equals(key) ? "true".equalsIgnoreCase(value) : StringUtils.hasText(value);
+    }
+
+    /** Names only: a value may be a secret. */
+    private List<String> credentialSettings() {
+        List<String> names = new ArrayList<>();
+        this.environment.getPropertySources().forEach((source) -> {
+            if (source instanceof EnumerablePropertySource<?> enumerable) {
+                for (String name : enumerable.getPropertyNames()) {
+                    if (CREDENTIAL_SETTING.matcher(name).matches() && !names.contains(name)) {
+                        names.add(name);
+                    }
+                }
+            }
+        });
+        return names;
+    }
+
+}

@@ -1,0 +1,107 @@
+package dev.workloadidentity.spring.autoconfigure;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import com.azure.identity.DefaultAzureCredential;
+import com.azure.identity.DefaultAzureCredentialBuilder;
+import com.azure.identity.ManagedIdentityCredential;
+import com.azure.identity.ManagedIdentityCredentialBuilder;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What would sign in as a broader identity than the pod's is reported at startup, or fails it in strict mode. */
+@ExtendWith(OutputCaptureExtension.class)
+class BroaderIdentityCheckTests {
+
+    private static final String SECRET = "do-not-print-this-secret";
+
+    @TempDir
+    Path directory;
+
+    private ApplicationContextRunner runner;
+
+    @BeforeEach
+    void onAksPod() throws IOException {
+        Path tokenFile = TokenFiles.write(this.directory.resolve("azure-identity-token"));
+        this.runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(WorkloadIdentityAutoConfiguration.class))
+            .withPropertyValues("AZURE_FEDERATED_TOKEN_FILE=" + tokenFile,
+                    "AZURE_CLIENT_ID=00000000-0000-0000-0000-00000000c11e",
+                    "AZURE_TENANT_ID=00000000-0000-0000-0000-0000000007e1");
+    }
+
+    @Test
+    void nothingToReportOnAPlainPod(CapturedOutput output) {
+        this.runner.run((context) -> assertThat(context).hasNotFailed());
+        assertThat(output).doesNotContain("broader-identity");
+    }
+
+    @Test
+    void managedIdentitySettingIsReportedWithWhatItDoesAndHowToRemoveIt(CapturedOutput output) {
+        this.runner.withPropertyValues("spring.cloud.azure.credential.managed-identity-enabled=true")
+            .run((context) -> assertThat(context).hasNotFailed());
+        assertThat(output).contains("Workload identity: spring.cloud.azure.credential.managed-identity-enabled makes "
+                + "Spring Cloud Azure sign in with a managed identity (on AKS, the node's) instead of the pod's "
+                + "workload identity. Action: Remove spring.cloud.azure.credential.managed-identity-enabled")
+            .contains("[broader-identity-setting]");
+    }
+
+    @Test
+    void managedIdentityTurnedOffIsNotReported(CapturedOutput output) {
+        this.runner.withPropertyValues("spring.cloud.azure.credential.managed-identity-enabled=false")
+            .run((context) -> assertThat(context).hasNotFailed());
+        assertThat(output).doesNotContain("broader-identity");
+    }
+
+    @Test
+    void perServiceClientSecretIsReportedByNameNeverByValue(CapturedOutput output) {
+        this.runner.withPropertyValues("spring.cloud.azure.storage.blob.credential.client-secret=" + SECRET)
+            .run((context) -> assertThat(context).hasNotFailed());
+        assertThat(output).contains("spring.cloud.azure.storage.blob.credential.client-secret makes Spring Cloud "
+                + "Azure sign in with a client secret").doesNotContain(SECRET);
+    }
+
+    @Test
+    void broaderCredentialBeansAreReportedByName(CapturedOutput output) {
+        this.runner.withBean("fallbackCredential", DefaultAzureCredential.class,
+                () -> new DefaultAzureCredentialBuilder().build())
+            .withBean("nodeCredential", ManagedIdentityCredential.class,
+                    () -> new ManagedIdentityCredentialBuilder().build())
+            .run((context) -> assertThat(context).hasNotFailed());
+        assertThat(output).contains("Bean 'fallbackCredential' is a DefaultAzureCredential")
+            .contains("Bean 'nodeCredential' is a ManagedIdentityCredential")
+            .contains("[broader-identity-bean]");
+    }
+
+    @Test
+    void strictModeFailsStartupWithTheReport() {
+        this.runner.withPropertyValues("workload-identity.strict=true",
+                "spring.cloud.azure.servicebus.credential.managed-identity-enabled=true")
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                FailureAnalysis analysis = new WorkloadIdentityFailureAnalyzer().analyze(context.getStartupFailure());
+                assertThat(analysis).isNotNull();
+                assertThat(analysis.getDescription()).startsWith("spring.cloud.azure.servicebus.credential."
+                        + "managed-identity-enabled makes Spring Cloud Azure sign in with a managed identity");
+                assertThat(analysis.getAction()).endsWith("[broader-identity-setting]");
+            });
+    }
+
+    @Test
+    void strictModeStartsWhenNothingIsBroader() {
+        this.runner.withPropertyValues("workload-identity.strict=true")
+            .run((context) -> assertThat(context).hasNotFailed());
+    }
+
+}
