@@ -82,7 +82,7 @@ final class BroaderIdentityCheck implements SmartInitializingSingleton {
         }
         if (this.strict) {
             for (String variable : SECRET_VARIABLES) {
-                if (StringUtils.hasText(System.getenv(variable))) {
+                if (StringUtils.hasText(this.environment.getProperty(variable))) {
                     findings.add(Diagnosis.of(Problem.LEFTOVER_SECRET_VARIABLE, Map.of("variable", variable)));
                 }
             }

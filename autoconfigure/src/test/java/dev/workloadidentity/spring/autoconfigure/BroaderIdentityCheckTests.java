@@ -99,6 +99,19 @@ class BroaderIdentityCheckTests {
     }
 
     @Test
+    void strictModeFailsStartupOnASecretLeftInTheEnvironmentWithoutPrintingIt() {
+        this.runner.withPropertyValues("workload-identity.strict=true", "AZURE_CLIENT_SECRET=" + SECRET)
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                FailureAnalysis analysis = new WorkloadIdentityFailureAnalyzer().analyze(context.getStartupFailure());
+                assertThat(analysis).isNotNull();
+                assertThat(analysis.getDescription()).startsWith("AZURE_CLIENT_SECRET is set in the pod's environment")
+                    .doesNotContain(SECRET);
+                assertThat(analysis.getAction()).endsWith("[leftover-secret-variable]").doesNotContain(SECRET);
+            });
+    }
+
+    @Test
     void strictModeStartsWhenNothingIsBroader() {
         this.runner.withPropertyValues("workload-identity.strict=true")
             .run((context) -> assertThat(context).hasNotFailed());
