@@ -1,6 +1,7 @@
 package dev.workloadidentity.spring.autoconfigure;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -10,19 +11,33 @@ import java.util.Optional;
  */
 enum AzureCloud {
 
-    AZURE("https://login.microsoftonline.com/", "https://management.azure.com/.default"),
+    AZURE("the Azure public cloud", "https://login.microsoftonline.com/", "https://management.azure.com/.default",
+            ".windows.net", ".azure.net", ".azure.com"),
 
-    AZURE_US_GOVERNMENT("https://login.microsoftonline.us/", "https://management.usgovcloudapi.net/.default"),
+    AZURE_US_GOVERNMENT("Azure US Government", "https://login.microsoftonline.us/",
+            "https://management.usgovcloudapi.net/.default", ".usgovcloudapi.net"),
 
-    AZURE_CHINA("https://login.chinacloudapi.cn/", "https://management.chinacloudapi.cn/.default");
+    AZURE_CHINA("Azure China", "https://login.chinacloudapi.cn/", "https://management.chinacloudapi.cn/.default",
+            ".chinacloudapi.cn", ".azure.cn");
+
+    private final String label;
 
     private final String authorityHost;
 
     private final String resourceManagerScope;
 
-    AzureCloud(String authorityHost, String resourceManagerScope) {
+    /** Host suffixes of the cloud's service endpoints (Key Vault, Storage, Service Bus …). */
+    private final List<String> serviceDomains;
+
+    AzureCloud(String label, String authorityHost, String resourceManagerScope, String... serviceDomains) {
+        this.label = label;
         this.authorityHost = authorityHost;
         this.resourceManagerScope = resourceManagerScope;
+        this.serviceDomains = List.of(serviceDomains);
+    }
+
+    String label() {
+        return this.label;
     }
 
     String authorityHost() {
@@ -43,6 +58,20 @@ enum AzureCloud {
     static AzureCloud fromAuthorityHost(String authorityHost) {
         String host = withTrailingSlash(authorityHost.trim().toLowerCase(Locale.ROOT));
         return Arrays.stream(values()).filter((cloud) -> cloud.authorityHost.equals(host)).findFirst().orElse(AZURE);
+    }
+
+    /** The cloud an authority host is the Entra endpoint of, if it is one of the three. */
+    static Optional<AzureCloud> ofKnownAuthorityHost(String authorityHost) {
+        String host = withTrailingSlash(authorityHost.trim().toLowerCase(Locale.ROOT));
+        return Arrays.stream(values()).filter((cloud) -> cloud.authorityHost.equals(host)).findFirst();
+    }
+
+    /** The cloud a service endpoint's host belongs to, if it is one of the three. */
+    static Optional<AzureCloud> ofServiceHost(String host) {
+        String lower = host.toLowerCase(Locale.ROOT);
+        return Arrays.stream(values())
+            .filter((cloud) -> cloud.serviceDomains.stream().anyMatch(lower::endsWith))
+            .findFirst();
     }
 
     private static String withTrailingSlash(String url) {

@@ -56,6 +56,12 @@ public final class WorkloadIdentityAutoConfiguration {
     }
 
     @Bean
+    CloudMismatchCheck workloadIdentityCloudMismatchCheck(WorkloadIdentitySettings settings,
+            ConfigurableEnvironment environment) {
+        return new CloudMismatchCheck(settings.authorityHost(), environment);
+    }
+
+    @Bean
     @ConditionalOnMissingBean
     FailureLog workloadIdentityFailureLog() {
         return new FailureLog();

@@ -238,6 +238,12 @@ public enum Problem {
             "Remove {setting}, and grant the pod's identity the access instead. Startup fails on this with "
                     + "workload-identity.strict=true."),
 
+    CLOUD_MISMATCH("cloud-mismatch", EnumSet.of(Shown.WARNING),
+            "The authority host {authorityHost} belongs to {authorityCloud}, but {setting}={endpoint} is in "
+                    + "{endpointCloud}: that service refuses tokens from another cloud's Entra.",
+            "Point both at the same cloud: the authority host (AZURE_AUTHORITY_HOST, set by the webhook from the "
+                    + "cluster's cloud, or workload-identity.authority-host) or {setting}."),
+
     LEFTOVER_SECRET_VARIABLE("leftover-secret-variable", EnumSet.of(Shown.STARTUP),
             "{variable} is set in the pod's environment; the starter ignores it, but any other Azure client in the "
                     + "process (a DefaultAzureCredential, the Azure CLI) would sign in with it.",
