@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -26,12 +25,7 @@ class CloudMismatchCheckTests {
 
     @BeforeEach
     void onAksPod() throws IOException {
-        Path tokenFile = TokenFiles.write(this.directory.resolve("azure-identity-token"));
-        this.runner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(WorkloadIdentityAutoConfiguration.class))
-            .withPropertyValues("AZURE_FEDERATED_TOKEN_FILE=" + tokenFile,
-                    "AZURE_CLIENT_ID=00000000-0000-0000-0000-00000000c11e",
-                    "AZURE_TENANT_ID=00000000-0000-0000-0000-0000000007e1");
+        this.runner = AksPod.runner(this.directory);
     }
 
     @Test
