@@ -45,9 +45,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and accept a token that expires while the request is on its way; the fakes check {@code exp} strictly, and MSAL
  * counts {@code expires_in} from the second it received the answer, so the client's expiry can be up to a second
  * later than the token's {@code exp}. Measured without an allowance, 25-63 of about 1000 calls in 9 s failed,
- * refused by the vault or by Azurite as expired. The fake Entra therefore grants the {@link #CLOCK_SKEW_ALLOWANCE
- * small allowance} that real services have (see {@link FakeEntra#clockSkewAllowance}). The shared credential
- * itself is held to the strict expiry in {@code TokenEconomyIT}.
+ * refused by the vault or by Azurite as expired. The fake Entra therefore grants the small allowance that real
+ * services have ({@link ShortLivedTokens#CLOCK_SKEW_ALLOWANCE}).
  */
 @ExtendWith(OutputCaptureExtension.class)
 class ClientsAcrossTokenExpiryIT {
@@ -56,8 +55,6 @@ class ClientsAcrossTokenExpiryIT {
 
     private static final Duration RUN = ACCESS_TOKEN_LIFETIME.multipliedBy(3);
 
-    /** A second of MSAL rounding plus time on the wire; real services allow minutes. */
-    static final Duration CLOCK_SKEW_ALLOWANCE = Duration.ofSeconds(2);
 
     @RegisterExtension
     static final FakeAzureExtension azure = new FakeAzureExtension(
@@ -74,7 +71,7 @@ class ClientsAcrossTokenExpiryIT {
         fake.keyVault().setSecret("greeting", "hello");
         FakeEntra entra = fake.entra()
             .accessTokenLifetime(ACCESS_TOKEN_LIFETIME)
-            .clockSkewAllowance(CLOCK_SKEW_ALLOWANCE);
+            .clockSkewAllowance(ShortLivedTokens.CLOCK_SKEW_ALLOWANCE);
         Instant started = Instant.now();
         Queue<String> failures = new ConcurrentLinkedQueue<>();
         Map<String, AtomicInteger> calls = new LinkedHashMap<>();
@@ -130,8 +127,8 @@ class ClientsAcrossTokenExpiryIT {
         List<TokenRequest> tokenRequests = entra.tokenRequests();
         System.out.printf("FAULT clients-across-expiry: %d s with %d s tokens (+%d s clock skew allowed), calls %s, "
                 + "%d failed, %d tokens the vault refused, %d token requests%n", RUN.toSeconds(),
-                ACCESS_TOKEN_LIFETIME.toSeconds(), CLOCK_SKEW_ALLOWANCE.toSeconds(), calls, failures.size(),
-                refused.size(), tokenRequests.size());
+                ACCESS_TOKEN_LIFETIME.toSeconds(), ShortLivedTokens.CLOCK_SKEW_ALLOWANCE.toSeconds(), calls,
+                failures.size(), refused.size(), tokenRequests.size());
         assertThat(failures).as("failed calls").isEmpty();
         // Key Vault clients answer a refused token by asking for another, which would hide a refusal.
         assertThat(refused).as("tokens the vault refused").isEmpty();

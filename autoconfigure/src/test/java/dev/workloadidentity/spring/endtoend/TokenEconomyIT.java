@@ -122,9 +122,7 @@ class TokenEconomyIT {
     @Test
     void tokensAreRenewedBeforeTheyExpireSoCallersAlwaysGetAValidTokenAcrossRollovers() {
         Duration lifetime = Duration.ofSeconds(3);
-        // MSAL counts expires_in from the whole second it got the answer: the expiry callers are told can be up to
-        // a second after the token's exp, more than the margin kept on a 3 s token (a minute on real ones).
-        entra().accessTokenLifetime(lifetime).clockSkewAllowance(Duration.ofSeconds(1));
+        entra().accessTokenLifetime(lifetime).clockSkewAllowance(ShortLivedTokens.CLOCK_SKEW_ALLOWANCE);
         AccessTokenValidator keyVaultCheck = entra().accessTokenValidator(VAULT);
         AtomicInteger served = new AtomicInteger();
         // Callers of the application's credential, which every client uses; Azure SDK clients add a cache of

@@ -59,12 +59,6 @@ class TokenFileOutageIT {
 
     private static final Duration ACCESS_TOKEN_LIFETIME = Duration.ofSeconds(2);
 
-    /**
-     * SDK clients use their copy of a token up to its last millisecond, which real services tolerate (they allow
-     * minutes of clock skew) and the strict fakes would not; see {@link FakeEntra#clockSkewAllowance}.
-     */
-    private static final Duration CLOCK_SKEW_ALLOWANCE = Duration.ofSeconds(2);
-
     /** How long the file stays away once every path has felt it, so that the backoff grows past its first step. */
     private static final Duration OUTAGE = Duration.ofMillis(1500);
 
@@ -101,7 +95,7 @@ class TokenFileOutageIT {
     void everyPathRecoversWithoutARestartWhenTheTokenFileComesBack() throws Exception {
         FakeAzure fake = azure.get();
         fake.keyVault().setSecret("greeting", "hello");
-        entra().accessTokenLifetime(ACCESS_TOKEN_LIFETIME).clockSkewAllowance(CLOCK_SKEW_ALLOWANCE);
+        entra().accessTokenLifetime(ACCESS_TOKEN_LIFETIME).clockSkewAllowance(ShortLivedTokens.CLOCK_SKEW_ALLOWANCE);
         ClientsOnFakeAzure.runner(fake)
             // One attempt per call, so that each call shows what the credential does at that moment.
             .withPropertyValues("spring.cloud.azure.retry.mode=exponential",

@@ -48,14 +48,6 @@ class TokenFileRotationIT {
 
     private static final Duration ACCESS_TOKEN_LIFETIME = Duration.ofSeconds(2);
 
-    /**
-     * MSAL counts {@code expires_in} from the whole second it got the answer, so the expiry a caller is told can be
-     * up to a second after the token's {@code exp}: more than the tenth of a 2 s life the credential keeps as margin
-     * (a minute, for real tokens). Real services allow minutes of clock skew; see
-     * {@link FakeEntra#clockSkewAllowance}.
-     */
-    private static final Duration CLOCK_SKEW_ALLOWANCE = Duration.ofSeconds(2);
-
     private static final Duration RUN = Duration.ofSeconds(6);
 
     /** How long a read assertion may take to reach Entra (file read, TLS, a loaded machine) and still be fresh. */
@@ -81,7 +73,7 @@ class TokenFileRotationIT {
         FakeAzure fake = azure.get();
         FakeEntra entra = fake.entra()
             .accessTokenLifetime(ACCESS_TOKEN_LIFETIME)
-            .clockSkewAllowance(CLOCK_SKEW_ALLOWANCE);
+            .clockSkewAllowance(ShortLivedTokens.CLOCK_SKEW_ALLOWANCE);
         List<Rotation> rotations = new ArrayList<>();
         rotations.add(new Rotation(Instant.now(), jti(Files.readString(fake.tokenFile()))));
         Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
