@@ -15,6 +15,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Primary;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.Environment;
@@ -35,10 +36,14 @@ import org.springframework.core.env.Environment;
  * user's own {@link WorkloadIdentityCredential} replaces the first and gets the shared cache in front of it.
  * Other {@link TokenCredential} beans replace nothing: they are typically meant for one client (through
  * {@code token-credential-bean-name}), and every other client should keep the pod's identity.
+ * <p>
+ * Each identity of {@code workload-identity.identities} becomes a further {@link SharedTokenCredential} bean of its
+ * name (see {@link NamedIdentityBeans}), for the clients that name it.
  */
 @AutoConfiguration(beforeName = WorkloadIdentityAutoConfiguration.SPRING_CLOUD_AZURE_CREDENTIAL_AUTO_CONFIGURATION)
 @ConditionalOnWorkloadIdentity
 @EnableConfigurationProperties(WorkloadIdentityProperties.class)
+@Import(NamedIdentityBeans.class)
 public final class WorkloadIdentityAutoConfiguration {
 
     /** Spring Cloud Azure's name for the credential its clients use when they have none configured. */
@@ -103,6 +108,13 @@ public final class WorkloadIdentityAutoConfiguration {
         WorkloadIdentityCredentialBuilder builder = settings.credentialBuilder(msalThreads.executor());
         customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
         return builder.build();
+    }
+
+    // Not replaceable by a user's bean: the identity beans come from this one, by name.
+    @Bean(NamedIdentityBeans.NAMED_IDENTITIES_BEAN)
+    NamedIdentities workloadIdentityNamedIdentities(WorkloadIdentityProperties properties,
+            WorkloadIdentitySettings settings, ObjectProvider<WorkloadIdentityCredentialBuilderCustomizer> customizers) {
+        return NamedIdentities.create(properties.getIdentities(), settings, customizers.orderedStream().toList());
     }
 
     @Bean(SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL)

@@ -1,6 +1,8 @@
 package dev.workloadidentity.spring.autoconfigure;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
 
@@ -54,6 +56,14 @@ public class WorkloadIdentityProperties {
      * startup instead of being reported with a warning.
      */
     private boolean strict;
+
+    /**
+     * Further Entra identities federated to the pod's service account, by name, each with a client-id and an
+     * optional tenant-id (default: the pod's). Each becomes a TokenCredential bean of that name, with its own token
+     * cache, for the clients that name it in Spring Cloud Azure's credential.token-credential-bean-name; every other
+     * client keeps the pod's identity.
+     */
+    private final Map<String, Identity> identities = new LinkedHashMap<>();
 
     private final Health health = new Health();
 
@@ -115,12 +125,48 @@ public class WorkloadIdentityProperties {
         this.strict = strict;
     }
 
+    public Map<String, Identity> getIdentities() {
+        return this.identities;
+    }
+
     public Health getHealth() {
         return this.health;
     }
 
     public KeyVault getKeyVault() {
         return this.keyVault;
+    }
+
+    /** One further identity: its own client ID, the pod's token file and authority. */
+    public static class Identity {
+
+        /**
+         * Client ID of the Entra application or user-assigned managed identity, which must have a federated
+         * credential for the pod's service account.
+         */
+        private @Nullable String clientId;
+
+        /**
+         * Entra tenant ID of that identity. Defaults to the pod's (workload-identity.tenant-id or AZURE_TENANT_ID).
+         */
+        private @Nullable String tenantId;
+
+        public @Nullable String getClientId() {
+            return this.clientId;
+        }
+
+        public void setClientId(@Nullable String clientId) {
+            this.clientId = clientId;
+        }
+
+        public @Nullable String getTenantId() {
+            return this.tenantId;
+        }
+
+        public void setTenantId(@Nullable String tenantId) {
+            this.tenantId = tenantId;
+        }
+
     }
 
     /** Settings of the workloadIdentity health indicator. */

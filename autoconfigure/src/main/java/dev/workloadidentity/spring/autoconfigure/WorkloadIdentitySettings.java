@@ -103,6 +103,28 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
     }
 
     /**
+     * The settings of one of {@code workload-identity.identities}: its own client ID and, when set, tenant, with
+     * this pod's token file and authority.
+     * @param name its name under {@code workload-identity.identities}
+     * @param identity its bound properties
+     * @return its settings
+     * @throws WorkloadIdentityConfigurationException naming the property to fix
+     */
+    public WorkloadIdentitySettings forIdentity(String name, WorkloadIdentityProperties.Identity identity) {
+        String prefix = "workload-identity.identities." + name + ".";
+        Map<String, Object> found = new LinkedHashMap<>();
+        found.put("identityName", name);
+        Setting clientId = Setting.of(identity.getClientId(), prefix + "client-id");
+        check(clientId, Problem.IDENTITY_CLIENT_ID_MISSING, Problem.CLIENT_ID_INVALID, "clientIdSetting", found);
+        Setting tenantId = Setting.of(identity.getTenantId(), prefix + "tenant-id");
+        if (tenantId != null) {
+            check(tenantId, Problem.TENANT_ID_MISSING, Problem.TENANT_ID_INVALID, "tenantIdSetting", found);
+        }
+        return new WorkloadIdentitySettings(clientId.value(), (tenantId != null) ? tenantId.value() : this.tenantId,
+                this.tokenFile, this.tokenFileSource, this.authorityHost, this.instanceDiscovery);
+    }
+
+    /**
      * Resolves and checks the settings. Reads the token file (it must hold a JWT) but not the network.
      * @param properties the bound {@code workload-identity.*} properties
      * @param environment where the webhook's variables and Spring Cloud Azure's profile are read from
@@ -186,10 +208,15 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
     /** A value and the property or variable it came from, so messages can name what to fix. */
     private record Setting(String source, String value) {
 
+        static @Nullable Setting of(@Nullable String property, String propertyName) {
+            return StringUtils.hasText(property) ? new Setting(propertyName, property.trim()) : null;
+        }
+
         static @Nullable Setting first(PropertyResolver environment, @Nullable String property,
                 String propertyName, String... fallbacks) {
-            if (StringUtils.hasText(property)) {
-                return new Setting(propertyName, property.trim());
+            Setting configured = of(property, propertyName);
+            if (configured != null) {
+                return configured;
             }
             for (String fallback : fallbacks) {
                 String value = environment.getProperty(fallback);

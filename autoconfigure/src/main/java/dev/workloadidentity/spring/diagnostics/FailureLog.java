@@ -12,7 +12,21 @@ public final class FailureLog {
 
     private static final Log logger = LogFactory.getLog(FailureLog.class);
 
+    private final String subject;
+
     private @Nullable String lastCode;
+
+    /** A log for the pod's identity. */
+    public FailureLog() {
+        this("Workload identity");
+    }
+
+    /**
+     * @param subject what each line starts with, naming the identity
+     */
+    public FailureLog(String subject) {
+        this.subject = subject;
+    }
 
     /**
      * @param diagnosis what is wrong now
@@ -20,14 +34,14 @@ public final class FailureLog {
     public synchronized void failed(Diagnosis diagnosis) {
         if (!diagnosis.code().equals(this.lastCode)) {
             this.lastCode = diagnosis.code();
-            logger.warn("Workload identity: " + diagnosis.describe());
+            logger.warn(this.subject + ": " + diagnosis.describe());
         }
     }
 
     /** Records that a token was acquired with nothing to warn about. */
     public synchronized void recovered() {
         if (this.lastCode != null) {
-            logger.info("Workload identity: resolved (" + this.lastCode + "); tokens are acquired again.");
+            logger.info(this.subject + ": resolved (" + this.lastCode + "); tokens are acquired again.");
             this.lastCode = null;
         }
     }

@@ -40,6 +40,17 @@ public enum Problem {
             "The tenant ID {tenantIdSetting} is not a GUID.",
             "Use the directory (tenant) ID, a GUID (az account show --query tenantId)."),
 
+    IDENTITY_CLIENT_ID_MISSING("identity-client-id-missing", EnumSet.of(Shown.STARTUP),
+            "The identity workload-identity.identities.{identityName} has no client-id.",
+            "Set workload-identity.identities.{identityName}.client-id to the client ID of an Entra application or "
+                    + "user-assigned managed identity with a federated credential for the pod's service account, "
+                    + "or remove the entry."),
+
+    IDENTITY_NAME_TAKEN("identity-name-taken", EnumSet.of(Shown.STARTUP),
+            "The identity workload-identity.identities.{identityName} would be the bean '{identityName}', but "
+                    + "{takenBy}.",
+            "Rename the identity, and the credential.token-credential-bean-name settings that refer to it."),
+
     AUTHORITY_HOST_NOT_HTTPS("authority-host-not-https", EnumSet.of(Shown.STARTUP),
             "The Entra authority host {authorityHostSetting} is not an https URL. Entra ID and the Azure Identity "
                     + "library accept only https authorities.",

@@ -25,7 +25,7 @@ class ConfigurationMetadataTests {
             .containsExactlyInAnyOrder("workload-identity.enabled", "workload-identity.client-id",
                     "workload-identity.tenant-id", "workload-identity.token-file",
                     "workload-identity.authority-host", "workload-identity.instance-discovery",
-                    "workload-identity.strict",
+                    "workload-identity.strict", "workload-identity.identities",
                     "workload-identity.health.scope", "workload-identity.health.timeout",
                     "workload-identity.key-vault.startup-timeout",
                     "management.health.workload-identity.enabled");

@@ -43,6 +43,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SpringCloudAzureClientsTests {
 
+    private static final String BLOB_WRITER = "00000000-0000-0000-0000-0000000000b1";
+
     private static final String CONNECTION_STRING = "DefaultEndpointsProtocol=https;AccountName=acct;"
             + "AccountKey=a2V5;EndpointSuffix=core.windows.net";
 
@@ -140,6 +142,34 @@ class SpringCloudAzureClientsTests {
                 assertThat(keyVaultCredential(context)).isSameAs(appCredential);
                 assertThat(blobCredential(context)).isSameAs(appCredential);
                 assertThat(serviceBusCredential(context)).isSameAs(appCredential);
+            });
+    }
+
+    @Test
+    void namedIdentityReachesOnlyTheClientsThatNameIt() {
+        this.runner.withPropertyValues("workload-identity.identities.blob-writer.client-id=" + BLOB_WRITER,
+                "spring.cloud.azure.storage.blob.credential.token-credential-bean-name=blob-writer")
+            .run((context) -> {
+                SharedTokenCredential blobWriter = context.getBean("blob-writer", SharedTokenCredential.class);
+                SharedTokenCredential pod = context.getBean(SharedTokenCredential.class);
+                assertThat(blobWriter).isNotSameAs(pod);
+                assertThat(blobCredential(context)).isSameAs(blobWriter);
+                assertThat(keyVaultCredential(context)).isSameAs(pod);
+                assertThat(serviceBusCredential(context)).isSameAs(pod);
+                assertThat(context.getBean(TokenCredential.class)).isSameAs(pod);
+            });
+    }
+
+    @Test
+    void eachServiceCanNameItsOwnIdentity() {
+        this.runner.withPropertyValues("workload-identity.identities.blob-writer.client-id=" + BLOB_WRITER,
+                "workload-identity.identities.orders-sender.client-id=00000000-0000-0000-0000-0000000000b2",
+                "spring.cloud.azure.storage.blob.credential.token-credential-bean-name=blob-writer",
+                "spring.cloud.azure.servicebus.credential.token-credential-bean-name=orders-sender")
+            .run((context) -> {
+                assertThat(blobCredential(context)).isSameAs(context.getBean("blob-writer"));
+                assertThat(serviceBusCredential(context)).isSameAs(context.getBean("orders-sender"));
+                assertThat(keyVaultCredential(context)).isSameAs(context.getBean(SharedTokenCredential.class));
             });
     }
 

@@ -3,6 +3,9 @@ package dev.workloadidentity.spring.autoconfigure.health;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+
+import com.azure.core.credential.TokenCredential;
 
 import dev.workloadidentity.spring.autoconfigure.TokenFiles;
 import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityAutoConfiguration;
@@ -18,6 +21,7 @@ import org.springframework.boot.actuate.endpoint.ApiVersion;
 import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.boot.actuate.endpoint.web.WebServerNamespace;
+import org.springframework.boot.health.actuate.endpoint.CompositeHealthDescriptor;
 import org.springframework.boot.health.actuate.endpoint.HealthDescriptor;
 import org.springframework.boot.health.actuate.endpoint.HealthEndpointWebExtension;
 import org.springframework.boot.health.actuate.endpoint.IndicatedHealthDescriptor;
@@ -25,7 +29,9 @@ import org.springframework.boot.health.actuate.endpoint.SystemHealthDescriptor;
 import org.springframework.boot.health.autoconfigure.actuate.endpoint.HealthEndpointAutoConfiguration;
 import org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration;
 import org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration;
+import org.springframework.boot.health.contributor.CompositeHealthContributor;
 import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.health.registry.HealthContributorRegistry;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.AbstractApplicationContextRunner;
@@ -36,6 +42,10 @@ import org.springframework.context.ApplicationContext;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class WorkloadIdentityHealthContributorAutoConfigurationTests {
+
+    private static final String POD_CLIENT_ID = "00000000-0000-0000-0000-00000000c11e";
+
+    private static final String BLOB_WRITER = "00000000-0000-0000-0000-0000000000b1";
 
     @TempDir
     Path directory;
@@ -88,6 +98,38 @@ class WorkloadIdentityHealthContributorAutoConfigurationTests {
                 .containsKeys("reason", "action", "code");
             assertThat(health.getDetails().toString()).doesNotContainPattern("eyJ[A-Za-z0-9_-]{10,}\\.eyJ");
         });
+    }
+
+    @Test
+    void namedIdentitiesAreComponentsBesideThePodsOwn() {
+        this.webRunner.withPropertyValues("management.endpoint.health.show-details=always",
+                "workload-identity.identities.blob-writer.client-id=" + BLOB_WRITER)
+            .run((context) -> {
+                CompositeHealthDescriptor health = (CompositeHealthDescriptor) overHttp(context, "workloadIdentity")
+                    .getBody();
+                assertThat(health.getComponents()).containsOnlyKeys("default", "blob-writer");
+                // The test's customizer keeps every identity off the network, so both are down, each on its own.
+                assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+                assertThat(details(context, "default")).containsEntry("clientId", POD_CLIENT_ID);
+                assertThat(details(context, "blob-writer")).containsEntry("clientId", BLOB_WRITER)
+                    .containsEntry("tenantId", "00000000-0000-0000-0000-0000000007e1")
+                    .containsKeys("reason", "action", "code");
+            });
+    }
+
+    @Test
+    void withTheUsersOwnDefaultCredentialOnlyNamedIdentitiesAreChecked() {
+        this.runner.withBean(WorkloadIdentityAutoConfiguration.SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL,
+                TokenCredential.class, () -> (request) -> Mono.empty())
+            .withPropertyValues("workload-identity.identities.blob-writer.client-id=" + BLOB_WRITER)
+            .run((context) -> assertThat(context.getBean(HealthContributorRegistry.class)
+                .getContributor("workloadIdentity")).isInstanceOfSatisfying(CompositeHealthContributor.class,
+                        (composite) -> assertThat(composite.stream().map((entry) -> entry.name()))
+                            .containsExactly("blob-writer")));
+    }
+
+    private static Map<String, Object> details(ApplicationContext context, String identity) {
+        return ((IndicatedHealthDescriptor) overHttp(context, "workloadIdentity", identity).getBody()).getDetails();
     }
 
     private static WebEndpointResponse<HealthDescriptor> overHttp(ApplicationContext context, String... path) {
