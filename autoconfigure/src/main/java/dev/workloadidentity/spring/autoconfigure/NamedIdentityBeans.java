@@ -53,7 +53,6 @@ class NamedIdentityBeans implements ImportBeanDefinitionRegistrar, EnvironmentAw
             definition.setTargetType(SharedTokenCredential.class);
             definition.setDependsOn(NAMED_IDENTITIES_BEAN);
             definition.setDestroyMethodName(AbstractBeanDefinition.INFER_METHOD);
-            definition.setRole(BeanDefinition.ROLE_APPLICATION);
             registry.registerBeanDefinition(name, definition);
         }
     }

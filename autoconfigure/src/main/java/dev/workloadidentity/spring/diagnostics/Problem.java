@@ -188,6 +188,14 @@ public enum Problem {
 
     // The network between the pod and Entra
 
+    TENANT_NOT_ALLOWED("tenant-not-allowed", EnumSet.of(Shown.DOWN),
+            "A client asked for a token in tenant {requestedTenant} (a Key Vault names its own tenant), but client "
+                    + "ID {clientId} signs in to tenant {tenantId}, and Azure Identity does not switch tenants "
+                    + "unless allowed to.",
+            "Use an identity of the resource's tenant ({requestedTenant}), or, for a multi-tenant application, "
+                    + "allow that tenant with a WorkloadIdentityCredentialBuilderCustomizer: "
+                    + "builder.additionallyAllowedTenants(\"{requestedTenant}\")."),
+
     INSTANCE_DISCOVERY_UNREACHABLE("instance-discovery-unreachable", EnumSet.of(Shown.DOWN),
             "Instance discovery could not reach login.microsoftonline.com ({error}); the token client calls it for "
                     + "any authority host that is not a known Microsoft host, such as {authorityHost}.",

@@ -31,6 +31,10 @@ public final class WorkloadIdentityDiagnostics {
 
     private static final Pattern AADSTS = Pattern.compile("AADSTS(\\d+)");
 
+    /** Azure Identity's refusal of a tenant the client asked for (a Key Vault challenge names the vault's). */
+    private static final Pattern TENANT_NOT_ALLOWED = Pattern
+        .compile("not configured to acquire tokens for tenant (\\S+?)\\. ");
+
     private static final Pattern TRACE_ID = Pattern.compile("Trace ID: ([0-9a-fA-F-]+)");
 
     private static final String INSTANCE_DISCOVERY_HOST = "login.microsoftonline.com";
@@ -120,6 +124,12 @@ public final class WorkloadIdentityDiagnostics {
         if (entra != null) {
             return entraAnswer(entra, file);
         }
+        String requestedTenant = requestedTenant(failure);
+        if (requestedTenant != null) {
+            Map<String, Object> values = values(file);
+            values.put("requestedTenant", requestedTenant);
+            return Diagnosis.of(Problem.TENANT_NOT_ALLOWED, values);
+        }
         if (find(failure, NoSuchFileException.class) != null || find(failure, AccessDeniedException.class) != null) {
             // The file changed between the check and the request: look again.
             FederatedTokenFile now = inspectTokenFile();
@@ -139,7 +149,18 @@ public final class WorkloadIdentityDiagnostics {
      */
     public static boolean isTokenFailure(Throwable failure) {
         return find(failure, MsalException.class) != null || find(failure, NoSuchFileException.class) != null
-                || find(failure, AccessDeniedException.class) != null;
+                || find(failure, AccessDeniedException.class) != null || requestedTenant(failure) != null;
+    }
+
+    private static @Nullable String requestedTenant(Throwable failure) {
+        Set<Throwable> seen = new HashSet<>();
+        for (Throwable current = failure; current != null && seen.add(current); current = current.getCause()) {
+            Matcher matcher = TENANT_NOT_ALLOWED.matcher(String.valueOf(current.getMessage()));
+            if (matcher.find()) {
+                return matcher.group(1);
+            }
+        }
+        return null;
     }
 
     /**

@@ -12,6 +12,9 @@ import java.util.concurrent.ExecutionException;
 
 import javax.net.ssl.SSLHandshakeException;
 
+import com.azure.core.credential.TokenRequestContext;
+import com.azure.identity.WorkloadIdentityCredential;
+import com.azure.identity.WorkloadIdentityCredentialBuilder;
 import com.microsoft.aad.msal4j.MsalClientException;
 import com.microsoft.aad.msal4j.MsalServiceException;
 import dev.workloadidentity.spring.autoconfigure.TokenFiles;
@@ -20,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * How failures are told apart, whichever way they arrive. The end-to-end matrix produces the same failures for real;
@@ -90,6 +94,27 @@ class WorkloadIdentityDiagnosticsTests {
         assertThat(diagnostics(true).diagnose(failure, this.file).problem())
             .isEqualTo(Problem.INSTANCE_DISCOVERY_UNREACHABLE);
         assertThat(diagnostics(false).diagnose(failure, this.file).problem()).isEqualTo(Problem.DNS_FAILURE);
+    }
+
+    @Test
+    void tokenForAnotherTenantIsToldFromAServiceFailure() {
+        // What Azure Identity itself throws, before any request, when a Key Vault challenge names another tenant.
+        WorkloadIdentityCredential credential = new WorkloadIdentityCredentialBuilder()
+            .clientId("11111111-2222-3333-4444-555555555555")
+            .tenantId("00000000-0000-0000-0000-0000000007e1")
+            .tokenFilePath(this.tokenFile.toString())
+            .build();
+        TokenRequestContext vaultInAnotherTenant = new TokenRequestContext().addScopes("https://vault.azure.net/.default")
+            .setTenantId("00000000-0000-0000-0000-0000000000e2");
+        Throwable failure = catchThrowable(() -> credential.getTokenSync(vaultInAnotherTenant));
+        assertThat(WorkloadIdentityDiagnostics.isTokenFailure(failure)).isTrue();
+        Diagnosis diagnosis = diagnostics(true).diagnose(failure, this.file);
+        assertThat(diagnosis.problem()).isEqualTo(Problem.TENANT_NOT_ALLOWED);
+        assertThat(diagnosis.reason()).startsWith("A client asked for a token in tenant "
+                + "00000000-0000-0000-0000-0000000000e2 (a Key Vault names its own tenant), but client ID "
+                + "11111111-2222-3333-4444-555555555555 signs in to tenant 00000000-0000-0000-0000-0000000007e1");
+        assertThat(diagnosis.action())
+            .contains("builder.additionallyAllowedTenants(\"00000000-0000-0000-0000-0000000000e2\")");
     }
 
     @Test

@@ -160,6 +160,19 @@ class KeyVaultPropertySourceIT {
     }
 
     @Test
+    void vaultOfAnotherTenantFailsStartupNamingBothTenants() {
+        String otherTenant = "00000000-0000-0000-0000-0000000000e2";
+        System.setProperty("AZURE_TENANT_ID", otherTenant);
+        String vault = azure.get().keyVault().vaultUrl();
+        Diagnosis diagnosis = diagnosis(catchThrowable(() -> start(propertySource(vault)).close()));
+        assertThat(diagnosis.code()).isEqualTo("tenant-not-allowed");
+        assertThat(diagnosis.reason()).startsWith("Key Vault property source 'greetings' (" + vault + "): A client "
+                + "asked for a token in tenant " + azure.get().tenantId())
+            .contains("signs in to tenant " + otherTenant);
+        assertThat(tokenRequests()).isEmpty();
+    }
+
+    @Test
     void clientSecretForThePropertySourceFailsStartupInsteadOfBeingIgnored() {
         Throwable failure = catchThrowable(() -> start(propertySource(azure.get().keyVault().vaultUrl()),
                 "spring.cloud.azure.keyvault.secret.property-sources[0].credential.client-secret=not-shown")
