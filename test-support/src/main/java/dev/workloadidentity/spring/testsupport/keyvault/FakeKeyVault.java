@@ -15,6 +15,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import com.sun.net.httpserver.HttpExchange;
 import dev.workloadidentity.spring.testsupport.http.LoopbackHttpsServer;
 import dev.workloadidentity.spring.testsupport.json.Json;
+import dev.workloadidentity.spring.testsupport.rbac.Caller;
+import dev.workloadidentity.spring.testsupport.rbac.RoleAssignments;
 import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
 import dev.workloadidentity.spring.testsupport.token.AccessTokenValidator;
 import dev.workloadidentity.spring.testsupport.token.InvalidTokenException;
@@ -30,6 +32,12 @@ import org.jspecify.annotations.Nullable;
  * which is how {@code SecretClient} learns the tenant and scope; a token its {@link AccessTokenValidator} rejects
  * gets the same challenge plus {@code error="invalid_token"}. Clients must disable challenge-resource
  * verification ({@code 127.0.0.1} is not a subdomain of {@code vault.azure.net}).
+ * <p>
+ * Like a vault with the Azure RBAC permission model, it serves a valid token only when its caller
+ * ({@code appid}) {@linkplain #assignRole holds a role} on the vault, else it answers {@code 403} with Key
+ * Vault's {@code Forbidden}/{@code ForbiddenByRbac} body; while no role is assigned every valid token is served.
+ * Each {@linkplain #requests() request} records the caller's client id, so a test can tell which identity a
+ * client used.
  */
 public final class FakeKeyVault implements AutoCloseable {
 
@@ -45,6 +53,8 @@ public final class FakeKeyVault implements AutoCloseable {
     private final Clock clock;
 
     private final Map<String, List<SecretVersion>> secrets = new ConcurrentHashMap<>();
+
+    private final RoleAssignments roles = new RoleAssignments();
 
     private final List<VaultRequest> requests = new CopyOnWriteArrayList<>();
 
@@ -114,6 +124,17 @@ public final class FakeKeyVault implements AutoCloseable {
         }
     }
 
+    /**
+     * Assigns an identity a data role on the vault, as {@code Key Vault Secrets Officer} would: from now on only
+     * identities holding one are served, others get {@code 403 ForbiddenByRbac}.
+     * @param clientId the application's client id, as in its tokens' {@code appid}
+     * @return this
+     */
+    public FakeKeyVault assignRole(String clientId) {
+        this.roles.assign(clientId);
+        return this;
+    }
+
     /** @return every request served so far, oldest first, without tokens or secret values */
     public List<VaultRequest> requests() {
         return List.copyOf(this.requests);
@@ -132,21 +153,64 @@ public final class FakeKeyVault implements AutoCloseable {
         if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             LoopbackHttpsServer.body(exchange);
             challenge(exchange, null, "AKV10000: Request is missing a Bearer or PoP token.");
-            this.requests.add(new VaultRequest(this.clock.instant(), method, path, 401, false));
+            this.requests.add(new VaultRequest(this.clock.instant(), method, path, 401, false, null));
             return;
         }
+        String token = authorization.substring(7).trim();
         try {
-            this.validator.validate(authorization.substring(7).trim());
+            this.validator.validate(token);
         }
         catch (InvalidTokenException ex) {
             LoopbackHttpsServer.body(exchange);
             logger.log(System.Logger.Level.DEBUG, "rejected token on {0} {1}: {2}", method, path, ex.getMessage());
             challenge(exchange, "invalid_token", "AKV10022: Invalid token: " + ex.getMessage());
-            this.requests.add(new VaultRequest(this.clock.instant(), method, path, 401, true));
+            this.requests.add(new VaultRequest(this.clock.instant(), method, path, 401, true, null));
+            return;
+        }
+        Caller caller = Caller.of(token);
+        String clientId = (caller != null) ? caller.clientId() : null;
+        if (!this.roles.permits(clientId)) {
+            LoopbackHttpsServer.body(exchange);
+            logger.log(System.Logger.Level.DEBUG, "refused {0} {1} to {2}: no role assigned", method, path, clientId);
+            forbidden(exchange, method, path, caller);
+            this.requests.add(new VaultRequest(this.clock.instant(), method, path, 403, true, clientId));
             return;
         }
         int status = serve(exchange, method, path);
-        this.requests.add(new VaultRequest(this.clock.instant(), method, path, status, true));
+        this.requests.add(new VaultRequest(this.clock.instant(), method, path, status, true, clientId));
+    }
+
+    /**
+     * Answers as a vault on the Azure RBAC permission model does when the caller holds no role: {@code 403},
+     * {@code code=Forbidden} with the caller and action in the message, {@code innererror.code=ForbiddenByRbac}.
+     * The SDK puts this body into its exception message, so it names the caller but never the token.
+     */
+    private void forbidden(HttpExchange exchange, String method, String path, @Nullable Caller caller)
+            throws IOException {
+        String who = (caller == null) ? "appid=(none)"
+                : "appid=" + caller.clientId() + ((caller.objectId() != null) ? ";oid=" + caller.objectId() : "");
+        String message = "Caller is not authorized to perform action on resource.\r\n"
+                + "If role assignments, deny assignments or role definitions were changed recently, please observe"
+                + " propagation time.\r\n"
+                + "Caller: " + who + ";iss=https://sts.windows.net/" + this.tenantId + "/\r\n"
+                + "Action: '" + action(method, path) + "'\r\n"
+                + "Resource: '" + vaultUrl() + path + "'\r\n"
+                + "Assignment: (not found)\r\n"
+                + "DenyAssignmentId: null\r\n"
+                + "DecisionReason: null \r\n"
+                + "Vault: " + vaultUrl() + "\r\n";
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", "Forbidden");
+        error.put("message", message);
+        error.put("innererror", Map.of("code", "ForbiddenByRbac"));
+        LoopbackHttpsServer.sendJson(exchange, 403, Map.of("error", error));
+    }
+
+    /** The RBAC data action a request needs, as the 403 message names it. */
+    private static String action(String method, String path) {
+        boolean list = path.equals("/secrets") || path.equals("/secrets/");
+        String operation = "PUT".equals(method) ? "setSecret" : (list ? "readMetadata" : "getSecret");
+        return "Microsoft.KeyVault/vaults/secrets/" + operation + "/action";
     }
 
     private int serve(HttpExchange exchange, String method, String path) throws IOException {
@@ -285,8 +349,10 @@ public final class FakeKeyVault implements AutoCloseable {
      * @param path request path
      * @param status HTTP status answered
      * @param hadToken whether a bearer token was sent
+     * @param clientId the caller's client id ({@code appid}) when its token was valid, else {@code null}
      */
-    public record VaultRequest(Instant time, String method, String path, int status, boolean hadToken) {
+    public record VaultRequest(Instant time, String method, String path, int status, boolean hadToken,
+            @Nullable String clientId) {
     }
 
     private record SecretVersion(String version, String value, long created) {
