@@ -152,8 +152,7 @@ public final class FakeKeyVault implements AutoCloseable {
         String authorization = exchange.getRequestHeaders().getFirst("Authorization");
         if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             LoopbackHttpsServer.body(exchange);
-            challenge(exchange, null, "AKV10000: Request is missing a Bearer or PoP token.");
-            this.requests.add(new VaultRequest(this.clock.instant(), method, path, 401, false, null));
+            challenge(exchange, null, "AKV10000: Request is missing a Bearer or PoP token.", false);
             return;
         }
         String token = authorization.substring(7).trim();
@@ -163,8 +162,7 @@ public final class FakeKeyVault implements AutoCloseable {
         catch (InvalidTokenException ex) {
             LoopbackHttpsServer.body(exchange);
             logger.log(System.Logger.Level.DEBUG, "rejected token on {0} {1}: {2}", method, path, ex.getMessage());
-            challenge(exchange, "invalid_token", "AKV10022: Invalid token: " + ex.getMessage());
-            this.requests.add(new VaultRequest(this.clock.instant(), method, path, 401, true, null));
+            challenge(exchange, "invalid_token", "AKV10022: Invalid token: " + ex.getMessage(), true);
             return;
         }
         Caller caller = Caller.of(token);
@@ -173,11 +171,9 @@ public final class FakeKeyVault implements AutoCloseable {
             LoopbackHttpsServer.body(exchange);
             logger.log(System.Logger.Level.DEBUG, "refused {0} {1} to {2}: no role assigned", method, path, clientId);
             forbidden(exchange, method, path, caller);
-            this.requests.add(new VaultRequest(this.clock.instant(), method, path, 403, true, clientId));
             return;
         }
-        int status = serve(exchange, method, path);
-        this.requests.add(new VaultRequest(this.clock.instant(), method, path, status, true, clientId));
+        serve(exchange, method, path, clientId);
     }
 
     /**
@@ -203,7 +199,7 @@ public final class FakeKeyVault implements AutoCloseable {
         error.put("code", "Forbidden");
         error.put("message", message);
         error.put("innererror", Map.of("code", "ForbiddenByRbac"));
-        LoopbackHttpsServer.sendJson(exchange, 403, Map.of("error", error));
+        respond(exchange, 403, Map.of("error", error), true, (caller != null) ? caller.clientId() : null);
     }
 
     /** The RBAC data action a request needs, as the 403 message names it. */
@@ -213,34 +209,40 @@ public final class FakeKeyVault implements AutoCloseable {
         return "Microsoft.KeyVault/vaults/secrets/" + operation + "/action";
     }
 
-    private int serve(HttpExchange exchange, String method, String path) throws IOException {
+    private void serve(HttpExchange exchange, String method, String path, @Nullable String clientId)
+            throws IOException {
         String body = LoopbackHttpsServer.body(exchange);
         String query = exchange.getRequestURI().getRawQuery();
         if (query == null || !LoopbackHttpsServer.parseForm(query).containsKey("api-version")) {
-            return error(exchange, 400, "BadParameter", "The 'api-version' query parameter is required.");
+            error(exchange, 400, "BadParameter", "The 'api-version' query parameter is required.", true, clientId);
+            return;
         }
         String[] segments = path.split("/", -1);
         if ("GET".equals(method) && (path.equals("/secrets") || path.equals("/secrets/"))) {
-            LoopbackHttpsServer.sendJson(exchange, 200, list(exchange));
-            return 200;
+            respond(exchange, 200, list(exchange), true, clientId);
+            return;
         }
         // "/secrets/name", "/secrets/name/" (the SDK's GET with an empty version) or "/secrets/name/version"
         if (segments.length < 3 || segments.length > 4 || !segments[0].isEmpty() || !"secrets".equals(segments[1])
                 || segments[2].isEmpty()) {
-            return error(exchange, 404, "NotFound", "The fake Key Vault serves only /secrets and /secrets/{name}[/{version}].");
+            error(exchange, 404, "NotFound", "The fake Key Vault serves only /secrets and /secrets/{name}[/{version}].",
+                    true, clientId);
+            return;
         }
         String name = segments[2];
         String version = (segments.length == 4) ? segments[3] : "";
         if ("GET".equals(method)) {
             SecretVersion secret = find(name, version);
             if (secret == null) {
-                return error(exchange, 404, "SecretNotFound", "A secret with (name/id) " + name
+                error(exchange, 404, "SecretNotFound", "A secret with (name/id) " + name
                         + (version.isEmpty() ? "" : "/" + version) + " was not found in this key vault. If you recently"
                         + " deleted this secret you may be able to recover it using the correct recovery command."
-                        + " For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182");
+                        + " For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182",
+                        true, clientId);
+                return;
             }
-            LoopbackHttpsServer.sendJson(exchange, 200, bundle(exchange, name, secret));
-            return 200;
+            respond(exchange, 200, bundle(exchange, name, secret), true, clientId);
+            return;
         }
         if ("PUT".equals(method) && version.isEmpty()) {
             Object value;
@@ -251,29 +253,44 @@ public final class FakeKeyVault implements AutoCloseable {
                 value = null;
             }
             if (!(value instanceof String string)) {
-                return error(exchange, 400, "BadParameter", "Property 'value' is required and must be a string.");
+                error(exchange, 400, "BadParameter", "Property 'value' is required and must be a string.", true,
+                        clientId);
+                return;
             }
             SecretVersion secret = addVersion(name, string);
-            LoopbackHttpsServer.sendJson(exchange, 200, bundle(exchange, name, secret));
-            return 200;
+            respond(exchange, 200, bundle(exchange, name, secret), true, clientId);
+            return;
         }
         exchange.getResponseHeaders().set("Allow", version.isEmpty() ? "GET, PUT" : "GET");
-        return error(exchange, 405, "MethodNotAllowed", "Method " + method + " is not allowed on " + path + ".");
+        error(exchange, 405, "MethodNotAllowed", "Method " + method + " is not allowed on " + path + ".", true,
+                clientId);
     }
 
-    private void challenge(HttpExchange exchange, @Nullable String error, String message) throws IOException {
+    private void challenge(HttpExchange exchange, @Nullable String error, String message, boolean hadToken)
+            throws IOException {
         String challenge = "Bearer authorization=\"https://login.microsoftonline.com/" + this.tenantId
                 + "\", resource=\"" + RESOURCE + "\"";
         if (error != null) {
             challenge += ", error=\"" + error + "\"";
         }
         exchange.getResponseHeaders().set("WWW-Authenticate", challenge);
-        error(exchange, 401, "Unauthorized", message);
+        error(exchange, 401, "Unauthorized", message, hadToken, null);
     }
 
-    private static int error(HttpExchange exchange, int status, String code, String message) throws IOException {
-        LoopbackHttpsServer.sendJson(exchange, status, Map.of("error", Map.of("code", code, "message", message)));
-        return status;
+    private void error(HttpExchange exchange, int status, String code, String message, boolean hadToken,
+            @Nullable String clientId) throws IOException {
+        respond(exchange, status, Map.of("error", Map.of("code", code, "message", message)), hadToken, clientId);
+    }
+
+    /**
+     * Records the request, then answers it: a test that reads {@link #requests()} as soon as its client has the
+     * answer must find the request there.
+     */
+    private void respond(HttpExchange exchange, int status, Object body, boolean hadToken, @Nullable String clientId)
+            throws IOException {
+        this.requests.add(new VaultRequest(this.clock.instant(), exchange.getRequestMethod(),
+                exchange.getRequestURI().getPath(), status, hadToken, clientId));
+        LoopbackHttpsServer.sendJson(exchange, status, body);
     }
 
     private @Nullable SecretVersion find(String name, String version) {
