@@ -21,6 +21,7 @@ import dev.workloadidentity.spring.testsupport.kubernetes.ProjectedTokenVolume;
 import dev.workloadidentity.spring.testsupport.kubernetes.ServiceAccountTokenIssuer;
 import dev.workloadidentity.spring.testsupport.servicebus.FakeServiceBus;
 import dev.workloadidentity.spring.testsupport.storage.Azurite;
+import dev.workloadidentity.spring.testsupport.storage.StorageGateway;
 import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
 import org.jspecify.annotations.Nullable;
 
@@ -45,6 +46,8 @@ public final class FakeAzure implements AutoCloseable {
 
     private static final String SERVICE_BUS_RESOURCE = "https://servicebus.azure.net";
 
+    private static final String STORAGE_RESOURCE = "https://storage.azure.com";
+
     private final String tenantId;
 
     private final String clientId;
@@ -67,7 +70,9 @@ public final class FakeAzure implements AutoCloseable {
 
     private final @Nullable FakeKeyVault keyVault;
 
-    private final @Nullable Azurite blobStorage;
+    private final @Nullable Azurite azurite;
+
+    private final @Nullable StorageGateway blobStorage;
 
     private final @Nullable FakeServiceBus serviceBus;
 
@@ -88,7 +93,9 @@ public final class FakeAzure implements AutoCloseable {
                     .forServiceAccount(this.issuer.issuerUrl(), this.namespace, this.serviceAccount));
             this.keyVault = builder.keyVault ? started(FakeKeyVault.start(this.tenantId,
                     this.entra.accessTokenValidator(FakeKeyVault.RESOURCE), this.tls, Clock.systemUTC())) : null;
-            this.blobStorage = builder.blobStorage ? started(Azurite.start(this.tls)) : null;
+            this.azurite = builder.blobStorage ? started(Azurite.start(this.tls)) : null;
+            this.blobStorage = (this.azurite != null) ? started(StorageGateway.start(this.azurite,
+                    this.entra.accessTokenValidator(STORAGE_RESOURCE), this.tls)) : null;
             this.serviceBus = builder.serviceBus ? started(new FakeServiceBus(this.tls.serverContext(),
                     SERVICE_BUS_NAMESPACE + "." + SERVICE_BUS_DOMAIN,
                     this.entra.accessTokenValidator(SERVICE_BUS_RESOURCE))) : null;
@@ -175,14 +182,26 @@ public final class FakeAzure implements AutoCloseable {
     }
 
     /**
-     * @return Azurite, serving Blob storage
+     * @return Blob storage as clients reach it: the gateway that checks tokens and roles in front of Azurite
      * @throws IllegalStateException when it was not asked for with {@link Builder#blobStorage()}
      */
-    public Azurite blobStorage() {
+    public StorageGateway blobStorage() {
         if (this.blobStorage == null) {
             throw new IllegalStateException("No Blob storage: start with FakeAzure.builder().blobStorage()");
         }
         return this.blobStorage;
+    }
+
+    /**
+     * @return Azurite itself, behind {@link #blobStorage()}; calling it directly skips the signature and role
+     * checks
+     * @throws IllegalStateException when it was not asked for with {@link Builder#blobStorage()}
+     */
+    public Azurite azurite() {
+        if (this.azurite == null) {
+            throw new IllegalStateException("No Blob storage: start with FakeAzure.builder().blobStorage()");
+        }
+        return this.azurite;
     }
 
     /**
@@ -213,8 +232,8 @@ public final class FakeAzure implements AutoCloseable {
     /**
      * Spring properties that point Spring Cloud Azure and the starter at the fakes that are running.
      * @return the Key Vault endpoint (with challenge-resource verification off, as {@code 127.0.0.1} is not under
-     * {@code vault.azure.net}), the Blob endpoint, the Service Bus namespace with the fake's address as custom
-     * endpoint, and {@code workload-identity.instance-discovery=false}
+     * {@code vault.azure.net}), the Blob endpoint (the {@link StorageGateway}'s), the Service Bus namespace with the
+     * fake's address as custom endpoint, and {@code workload-identity.instance-discovery=false}
      */
     public Map<String, String> springProperties() {
         Map<String, String> properties = new LinkedHashMap<>();
@@ -338,7 +357,10 @@ public final class FakeAzure implements AutoCloseable {
             return this;
         }
 
-        /** Starts Azurite for Blob storage (needs the npm install the build makes; about 1–2 s to start). */
+        /**
+         * Starts Azurite for Blob storage behind a {@link StorageGateway} that checks the fake Entra's tokens for
+         * {@code https://storage.azure.com} (needs the npm install the build makes; about 1–2 s to start).
+         */
         public Builder blobStorage() {
             this.blobStorage = true;
             return this;

@@ -40,8 +40,9 @@ class FakeAzureTests {
         int entraPort = azure.entra().port();
         int vaultPort = azure.keyVault().port();
         int blobPort = azure.blobStorage().port();
+        int azuritePort = azure.azurite().port();
         int serviceBusPort = azure.serviceBus().port();
-        long azuritePid = azure.blobStorage().pid();
+        long azuritePid = azure.azurite().pid();
         Path tokenFile = azure.tokenFile();
         try {
             assertThat(azure.webhookEnvironment()).containsExactly(
@@ -90,7 +91,7 @@ class FakeAzureTests {
         }
 
         assertThat(ProcessHandle.of(azuritePid).filter(ProcessHandle::isAlive)).isEmpty();
-        assertThat(List.of(entraPort, vaultPort, blobPort, serviceBusPort)).allSatisfy((port) -> assertThat(canBind(port)).isTrue());
+        assertThat(List.of(entraPort, vaultPort, blobPort, azuritePort, serviceBusPort)).allSatisfy((port) -> assertThat(canBind(port)).isTrue());
         assertThat(tokenFile.getParent().getParent()).doesNotExist();
     }
 
@@ -110,6 +111,7 @@ class FakeAzureTests {
         try (FakeAzure azure = FakeAzure.builder().start()) {
             assertThatIllegalStateException().isThrownBy(azure::keyVault).withMessageContaining("keyVault()");
             assertThatIllegalStateException().isThrownBy(azure::blobStorage).withMessageContaining("blobStorage()");
+            assertThatIllegalStateException().isThrownBy(azure::azurite).withMessageContaining("blobStorage()");
             assertThatIllegalStateException().isThrownBy(azure::serviceBus).withMessageContaining("serviceBus()");
             assertThat(azure.springProperties()).containsOnlyKeys("workload-identity.instance-discovery");
             assertThat(azure.tenantId()).isNotEqualTo(azure.clientId());
