@@ -9,8 +9,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -30,6 +32,11 @@ import org.jspecify.annotations.Nullable;
  * application and a matching federated identity credential, and the services asked for, all over HTTPS with the
  * JVM-wide {@link FakeAzureTls#jvmDefault() fake certificate}. What a pod would get from the webhook is in
  * {@link #webhookEnvironment()}; what points Spring Cloud Azure at the fakes is in {@link #springProperties()}.
+ * <p>
+ * Further {@linkplain Builder#identity(String) named identities} are applications federated to the same service
+ * account, as when one pod signs in as several Entra identities with the one projected token; assign them roles
+ * on the services ({@code keyVault().assignRole(azure.clientId("vault-reader"))}) to prove which identity each
+ * client used.
  * <pre>
  * try (FakeAzure azure = FakeAzure.builder().keyVault().blobStorage().start()) {
  *     azure.keyVault().setSecret("greeting", "hello");
@@ -51,6 +58,8 @@ public final class FakeAzure implements AutoCloseable {
     private final String tenantId;
 
     private final String clientId;
+
+    private final Map<String, String> identities = new LinkedHashMap<>();
 
     private final String namespace;
 
@@ -88,9 +97,11 @@ public final class FakeAzure implements AutoCloseable {
             this.tokenVolume = new ProjectedTokenVolume(this.directory.resolve("azure-identity-token"));
             this.tokenVolume.write(this.issuer.mint(this.namespace, this.serviceAccount));
             this.entra = started(FakeEntra.start(this.tenantId, this.tls, Clock.systemUTC(), builder.entraPort));
-            this.entra.trustIssuer(this.issuer)
-                .addFederatedIdentityCredential(this.clientId, FederatedIdentityCredential
-                    .forServiceAccount(this.issuer.issuerUrl(), this.namespace, this.serviceAccount));
+            this.entra.trustIssuer(this.issuer);
+            federate(this.clientId);
+            for (String name : builder.identities) {
+                this.identities.put(name, federate(UUID.randomUUID().toString()));
+            }
             this.keyVault = builder.keyVault ? started(FakeKeyVault.start(this.tenantId,
                     this.entra.accessTokenValidator(FakeKeyVault.RESOURCE), this.tls, Clock.systemUTC())) : null;
             this.azurite = builder.blobStorage ? started(Azurite.start(this.tls)) : null;
@@ -104,6 +115,13 @@ public final class FakeAzure implements AutoCloseable {
             closeAll(ex);
             throw ex;
         }
+    }
+
+    /** Federates an application to the pod's service account, as {@code az identity federated-credential create}. */
+    private String federate(String applicationClientId) {
+        this.entra.addFederatedIdentityCredential(applicationClientId, FederatedIdentityCredential
+            .forServiceAccount(this.issuer.issuerUrl(), this.namespace, this.serviceAccount));
+        return applicationClientId;
     }
 
     private static Path createDirectory() {
@@ -125,9 +143,24 @@ public final class FakeAzure implements AutoCloseable {
         return this.tenantId;
     }
 
-    /** @return the application's client id */
+    /** @return the client id of the application the webhook names ({@code AZURE_CLIENT_ID}) */
     public String clientId() {
         return this.clientId;
+    }
+
+    /**
+     * Returns the client id of a further identity.
+     * @param name the name it was added with, {@link Builder#identity(String)}
+     * @return its client id, a random GUID per start
+     * @throws IllegalArgumentException when no identity has that name
+     */
+    public String clientId(String name) {
+        String identity = this.identities.get(name);
+        if (identity == null) {
+            throw new IllegalArgumentException("No identity named '" + name + "'; the known ones are "
+                    + this.identities.keySet() + ". Add it with FakeAzure.builder().identity(\"" + name + "\").");
+        }
+        return identity;
     }
 
     /** @return the pod's namespace */
@@ -307,6 +340,8 @@ public final class FakeAzure implements AutoCloseable {
 
         private @Nullable String clientId;
 
+        private final Set<String> identities = new LinkedHashSet<>();
+
         private String namespace = "default";
 
         private String serviceAccount = "workload";
@@ -331,6 +366,21 @@ public final class FakeAzure implements AutoCloseable {
         /** Sets the application's client id (default: a random GUID per start). */
         public Builder clientId(String clientId) {
             this.clientId = clientId;
+            return this;
+        }
+
+        /**
+         * Adds an identity: an application with a random client id, federated to the pod's service account like
+         * the default one, so the same projected token signs in as either. Adding a name again changes nothing.
+         * @param name what the test calls it, e.g. {@code blob-writer}; {@link FakeAzure#clientId(String)} gives
+         * its client id
+         * @return this builder
+         */
+        public Builder identity(String name) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("An identity needs a name, e.g. \"blob-writer\"");
+            }
+            this.identities.add(name);
             return this;
         }
 

@@ -7,22 +7,32 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
+import com.azure.core.credential.AccessToken;
+import com.azure.core.credential.TokenRequestContext;
 import com.azure.core.util.BinaryData;
 import com.azure.identity.WorkloadIdentityCredential;
 import com.azure.identity.WorkloadIdentityCredentialBuilder;
 import com.azure.security.keyvault.secrets.SecretClient;
 import com.azure.security.keyvault.secrets.SecretClientBuilder;
 import com.azure.storage.blob.BlobContainerClient;
+import com.azure.storage.blob.BlobServiceClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
+import com.azure.storage.blob.models.BlobStorageException;
 import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
+import dev.workloadidentity.spring.testsupport.storage.StorageGateway;
+import dev.workloadidentity.spring.testsupport.token.Jwt;
 import com.azure.messaging.servicebus.ServiceBusClientBuilder;
 import com.azure.messaging.servicebus.ServiceBusMessage;
 import com.azure.messaging.servicebus.ServiceBusSenderClient;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.assertj.core.api.Assertions.tuple;
 
 /** The whole fake Azure, used the way a pod on AKS would see it. */
 class FakeAzureTests {
@@ -115,6 +125,63 @@ class FakeAzureTests {
             assertThatIllegalStateException().isThrownBy(azure::serviceBus).withMessageContaining("serviceBus()");
             assertThat(azure.springProperties()).containsOnlyKeys("workload-identity.instance-discovery");
             assertThat(azure.tenantId()).isNotEqualTo(azure.clientId());
+        }
+    }
+
+    @Test
+    void namedIdentitySignsInWithThePodsTokenFileAsItsOwnApplication() throws Exception {
+        try (FakeAzure azure = FakeAzure.builder().identity("blob-writer").identity("vault-reader").start()) {
+            String writer = azure.clientId("blob-writer");
+            WorkloadIdentityCredential credential = TestClients.workloadIdentity(azure.entra(), azure.tenantId(),
+                    writer, azure.tokenFile());
+
+            AccessToken token = credential.getTokenSync(new TokenRequestContext().addScopes(
+                    "https://storage.azure.com/.default"));
+
+            assertThat(writer).isNotEqualTo(azure.clientId()).isNotEqualTo(azure.clientId("vault-reader"));
+            assertThat(UUID.fromString(writer)).isNotNull();
+            assertThat(Jwt.decode(token.getToken()).claims().string("appid")).isEqualTo(writer);
+            assertThat(azure.entra().tokenRequests()).singleElement().satisfies((request) -> {
+                assertThat(request.clientId()).isEqualTo(writer);
+                assertThat(request.succeeded()).isTrue();
+            });
+            assertThat(azure.entra().federatedIdentityCredentials(writer))
+                .isEqualTo(azure.entra().federatedIdentityCredentials(azure.clientId()));
+            assertThat(azure.webhookEnvironment()).containsEntry("AZURE_CLIENT_ID", azure.clientId());
+        }
+    }
+
+    @Test
+    void unknownIdentityNameIsRefusedNamingTheKnownOnes() {
+        try (FakeAzure azure = FakeAzure.builder().identity("blob-writer").start()) {
+            assertThatIllegalArgumentException().isThrownBy(() -> azure.clientId("blob-reader"))
+                .withMessageContaining("'blob-reader'")
+                .withMessageContaining("[blob-writer]");
+        }
+    }
+
+    @Test
+    void blobRoleOfANamedIdentityServesItAndRefusesTheDefaultOne() {
+        try (FakeAzure azure = FakeAzure.builder().identity("blob-writer").blobStorage().start()) {
+            String writer = azure.clientId("blob-writer");
+            azure.blobStorage().assignRole(writer);
+
+            new BlobServiceClientBuilder().endpoint(azure.blobStorage().blobEndpoint())
+                .credential(TestClients.workloadIdentity(azure.entra(), azure.tenantId(), writer, azure.tokenFile()))
+                .buildClient()
+                .createBlobContainer("written");
+            BlobServiceClient asDefault = new BlobServiceClientBuilder().endpoint(azure.blobStorage().blobEndpoint())
+                .credential(credentialFrom(azure.webhookEnvironment()))
+                .buildClient();
+
+            assertThatExceptionOfType(BlobStorageException.class)
+                .isThrownBy(() -> asDefault.createBlobContainer("refused"))
+                .satisfies((ex) -> assertThat(ex.getStatusCode()).isEqualTo(403));
+            assertThat(azure.blobStorage().requests())
+                .extracting(StorageGateway.BlobRequest::status, StorageGateway.BlobRequest::clientId)
+                .containsExactly(tuple(201, writer), tuple(403, azure.clientId()));
+            assertThat(azure.springProperties()).containsEntry("spring.cloud.azure.storage.blob.endpoint",
+                    azure.blobStorage().blobEndpoint());
         }
     }
 
