@@ -41,8 +41,9 @@ import org.jspecify.annotations.Nullable;
  * the put-token is still accepted (202, as Service Bus accepts any valid token), and the attach is refused with
  * {@code amqp:unauthorized-access} "Unauthorized access. 'Send' claim(s) are required to perform this
  * operation." ({@code 'Listen'} for a receiver); while no role is assigned any valid token will do. Each
- * {@linkplain #putTokenRequests() put-token} records the caller's client id. Entities are queues created on first use, each holding and
- * remembering at most 1000 messages. Peek-lock locks are announced for 60 s but not timed: a lock is lost (and
+ * {@linkplain #putTokenRequests() put-token} records the caller's client id.
+ * <p>
+ * Entities are queues created on first use, each holding and remembering at most 1000 messages. Peek-lock locks are announced for 60 s but not timed: a lock is lost (and
  * the message delivered again) on abandon or when its link or connection closes. Not served:
  * {@code $management} (lock renewal, peek, scheduling), sessions, transactions, topic fan-out and dead-letter
  * queues. Tokens are never logged or kept.

@@ -253,11 +253,10 @@ public final class StorageGateway implements AutoCloseable {
     private static void storageError(HttpExchange exchange, int status, String code, String message,
             @Nullable String authenticationErrorDetail) throws IOException {
         String requestId = UUID.randomUUID().toString();
+        String detail = (authenticationErrorDetail != null)
+                ? "<AuthenticationErrorDetail>" + escape(authenticationErrorDetail) + "</AuthenticationErrorDetail>" : "";
         String xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + code + "</Code><Message>"
-                + escape(message) + "\nRequestId:" + requestId + "\nTime:" + Instant.now() + "</Message>"
-                + ((authenticationErrorDetail != null)
-                        ? "<AuthenticationErrorDetail>" + escape(authenticationErrorDetail) + "</AuthenticationErrorDetail>"
-                        : "")
+                + escape(message) + "\nRequestId:" + requestId + "\nTime:" + Instant.now() + "</Message>" + detail
                 + "</Error>";
         exchange.getResponseHeaders().set("x-ms-error-code", code);
         exchange.getResponseHeaders().set("x-ms-request-id", requestId);

@@ -24,6 +24,7 @@ import dev.workloadidentity.spring.testsupport.TestClients;
 import dev.workloadidentity.spring.testsupport.entra.FakeEntra;
 import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
 import dev.workloadidentity.spring.testsupport.json.Json;
+import dev.workloadidentity.spring.testsupport.keyvault.FakeKeyVault.VaultRequest;
 import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
 import dev.workloadidentity.spring.testsupport.token.Jwt;
 import org.junit.jupiter.api.BeforeAll;
@@ -213,7 +214,7 @@ class FakeKeyVaultTests {
 
             assertThat(client(rbac, workloadIdentity).getSecret("greeting").getValue()).isEqualTo("hello");
 
-            assertThat(rbac.requests()).extracting(FakeKeyVault.VaultRequest::status, FakeKeyVault.VaultRequest::clientId)
+            assertThat(rbac.requests()).extracting(VaultRequest::status, VaultRequest::clientId)
                 .containsExactly(tuple(401, null), tuple(200, CLIENT));
         }
     }
@@ -285,7 +286,7 @@ class FakeKeyVaultTests {
                 .header("Authorization", "Bearer " + forged));
 
             assertThat(response.statusCode()).isEqualTo(401);
-            assertThat(rbac.requests()).extracting(FakeKeyVault.VaultRequest::status, FakeKeyVault.VaultRequest::clientId)
+            assertThat(rbac.requests()).extracting(VaultRequest::status, VaultRequest::clientId)
                 .containsExactly(tuple(401, null));
         }
     }

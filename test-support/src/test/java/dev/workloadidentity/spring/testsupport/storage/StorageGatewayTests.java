@@ -129,7 +129,8 @@ class StorageGatewayTests {
                     assertThat(ex.getStatusCode()).isEqualTo(403);
                     assertThat(ex.getErrorCode()).isEqualTo(BlobErrorCode.AUTHORIZATION_PERMISSION_MISMATCH);
                 })
-                .withMessageContaining("This request is not authorized to perform this operation using this permission.");
+                .withMessageContaining("This request is not authorized to perform this operation using this "
+                        + "permission.");
             assertThatExceptionOfType(BlobStorageException.class)
                 .isThrownBy(() -> client.getBlobContainerClient(name).exists())
                 .satisfies((ex) -> assertThat(ex.getErrorCode())
