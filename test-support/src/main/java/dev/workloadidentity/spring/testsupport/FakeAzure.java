@@ -9,8 +9,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -21,6 +23,7 @@ import dev.workloadidentity.spring.testsupport.kubernetes.ProjectedTokenVolume;
 import dev.workloadidentity.spring.testsupport.kubernetes.ServiceAccountTokenIssuer;
 import dev.workloadidentity.spring.testsupport.servicebus.FakeServiceBus;
 import dev.workloadidentity.spring.testsupport.storage.Azurite;
+import dev.workloadidentity.spring.testsupport.storage.StorageGateway;
 import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
 import org.jspecify.annotations.Nullable;
 
@@ -29,6 +32,11 @@ import org.jspecify.annotations.Nullable;
  * application and a matching federated identity credential, and the services asked for, all over HTTPS with the
  * JVM-wide {@link FakeAzureTls#jvmDefault() fake certificate}. What a pod would get from the webhook is in
  * {@link #webhookEnvironment()}; what points Spring Cloud Azure at the fakes is in {@link #springProperties()}.
+ * <p>
+ * Further {@linkplain Builder#identity(String) named identities} are applications federated to the same service
+ * account, as when one pod signs in as several Entra identities with the one projected token; assign them roles
+ * on the services ({@code keyVault().assignRole(azure.clientId("vault-reader"))}) to prove which identity each
+ * client used.
  * <pre>
  * try (FakeAzure azure = FakeAzure.builder().keyVault().blobStorage().start()) {
  *     azure.keyVault().setSecret("greeting", "hello");
@@ -45,9 +53,13 @@ public final class FakeAzure implements AutoCloseable {
 
     private static final String SERVICE_BUS_RESOURCE = "https://servicebus.azure.net";
 
+    private static final String STORAGE_RESOURCE = "https://storage.azure.com";
+
     private final String tenantId;
 
     private final String clientId;
+
+    private final Map<String, String> identities = new LinkedHashMap<>();
 
     private final String namespace;
 
@@ -67,7 +79,9 @@ public final class FakeAzure implements AutoCloseable {
 
     private final @Nullable FakeKeyVault keyVault;
 
-    private final @Nullable Azurite blobStorage;
+    private final @Nullable Azurite azurite;
+
+    private final @Nullable StorageGateway blobStorage;
 
     private final @Nullable FakeServiceBus serviceBus;
 
@@ -83,12 +97,16 @@ public final class FakeAzure implements AutoCloseable {
             this.tokenVolume = new ProjectedTokenVolume(this.directory.resolve("azure-identity-token"));
             this.tokenVolume.write(this.issuer.mint(this.namespace, this.serviceAccount));
             this.entra = started(FakeEntra.start(this.tenantId, this.tls, Clock.systemUTC(), builder.entraPort));
-            this.entra.trustIssuer(this.issuer)
-                .addFederatedIdentityCredential(this.clientId, FederatedIdentityCredential
-                    .forServiceAccount(this.issuer.issuerUrl(), this.namespace, this.serviceAccount));
+            this.entra.trustIssuer(this.issuer);
+            federate(this.clientId);
+            for (String name : builder.identities) {
+                this.identities.put(name, federate(UUID.randomUUID().toString()));
+            }
             this.keyVault = builder.keyVault ? started(FakeKeyVault.start(this.tenantId,
                     this.entra.accessTokenValidator(FakeKeyVault.RESOURCE), this.tls, Clock.systemUTC())) : null;
-            this.blobStorage = builder.blobStorage ? started(Azurite.start(this.tls)) : null;
+            this.azurite = builder.blobStorage ? started(Azurite.start(this.tls)) : null;
+            this.blobStorage = (this.azurite != null) ? started(StorageGateway.start(this.azurite,
+                    this.entra.accessTokenValidator(STORAGE_RESOURCE), this.tls)) : null;
             this.serviceBus = builder.serviceBus ? started(new FakeServiceBus(this.tls.serverContext(),
                     SERVICE_BUS_NAMESPACE + "." + SERVICE_BUS_DOMAIN,
                     this.entra.accessTokenValidator(SERVICE_BUS_RESOURCE))) : null;
@@ -97,6 +115,13 @@ public final class FakeAzure implements AutoCloseable {
             closeAll(ex);
             throw ex;
         }
+    }
+
+    /** Federates an application to the pod's service account, as {@code az identity federated-credential create}. */
+    private String federate(String applicationClientId) {
+        this.entra.addFederatedIdentityCredential(applicationClientId, FederatedIdentityCredential
+            .forServiceAccount(this.issuer.issuerUrl(), this.namespace, this.serviceAccount));
+        return applicationClientId;
     }
 
     private static Path createDirectory() {
@@ -118,9 +143,24 @@ public final class FakeAzure implements AutoCloseable {
         return this.tenantId;
     }
 
-    /** @return the application's client id */
+    /** @return the client id of the application the webhook names ({@code AZURE_CLIENT_ID}) */
     public String clientId() {
         return this.clientId;
+    }
+
+    /**
+     * Returns the client id of a further identity.
+     * @param name the name it was added with, {@link Builder#identity(String)}
+     * @return its client id, a random GUID per start
+     * @throws IllegalArgumentException when no identity has that name
+     */
+    public String clientId(String name) {
+        String identity = this.identities.get(name);
+        if (identity == null) {
+            throw new IllegalArgumentException("No identity named '" + name + "'; the known ones are "
+                    + this.identities.keySet() + ". Add it with FakeAzure.builder().identity(\"" + name + "\").");
+        }
+        return identity;
     }
 
     /** @return the pod's namespace */
@@ -175,14 +215,26 @@ public final class FakeAzure implements AutoCloseable {
     }
 
     /**
-     * @return Azurite, serving Blob storage
+     * @return Blob storage as clients reach it: the gateway that checks tokens and roles in front of Azurite
      * @throws IllegalStateException when it was not asked for with {@link Builder#blobStorage()}
      */
-    public Azurite blobStorage() {
+    public StorageGateway blobStorage() {
         if (this.blobStorage == null) {
             throw new IllegalStateException("No Blob storage: start with FakeAzure.builder().blobStorage()");
         }
         return this.blobStorage;
+    }
+
+    /**
+     * @return Azurite itself, behind {@link #blobStorage()}; calling it directly skips the signature and role
+     * checks
+     * @throws IllegalStateException when it was not asked for with {@link Builder#blobStorage()}
+     */
+    public Azurite azurite() {
+        if (this.azurite == null) {
+            throw new IllegalStateException("No Blob storage: start with FakeAzure.builder().blobStorage()");
+        }
+        return this.azurite;
     }
 
     /**
@@ -213,8 +265,8 @@ public final class FakeAzure implements AutoCloseable {
     /**
      * Spring properties that point Spring Cloud Azure and the starter at the fakes that are running.
      * @return the Key Vault endpoint (with challenge-resource verification off, as {@code 127.0.0.1} is not under
-     * {@code vault.azure.net}), the Blob endpoint, the Service Bus namespace with the fake's address as custom
-     * endpoint, and {@code workload-identity.instance-discovery=false}
+     * {@code vault.azure.net}), the Blob endpoint (the {@link StorageGateway}'s), the Service Bus namespace with the
+     * fake's address as custom endpoint, and {@code workload-identity.instance-discovery=false}
      */
     public Map<String, String> springProperties() {
         Map<String, String> properties = new LinkedHashMap<>();
@@ -288,6 +340,8 @@ public final class FakeAzure implements AutoCloseable {
 
         private @Nullable String clientId;
 
+        private final Set<String> identities = new LinkedHashSet<>();
+
         private String namespace = "default";
 
         private String serviceAccount = "workload";
@@ -315,6 +369,21 @@ public final class FakeAzure implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Adds an identity: an application with a random client id, federated to the pod's service account like
+         * the default one, so the same projected token signs in as either. Adding a name again changes nothing.
+         * @param name what the test calls it, e.g. {@code blob-writer}; {@link FakeAzure#clientId(String)} gives
+         * its client id
+         * @return this builder
+         */
+        public Builder identity(String name) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("An identity needs a name, e.g. \"blob-writer\"");
+            }
+            this.identities.add(name);
+            return this;
+        }
+
         /** Sets the pod's service account (default {@code default/workload}). */
         public Builder serviceAccount(String namespace, String name) {
             this.namespace = namespace;
@@ -338,7 +407,10 @@ public final class FakeAzure implements AutoCloseable {
             return this;
         }
 
-        /** Starts Azurite for Blob storage (needs the npm install the build makes; about 1–2 s to start). */
+        /**
+         * Starts Azurite for Blob storage behind a {@link StorageGateway} that checks the fake Entra's tokens for
+         * {@code https://storage.azure.com} (needs the npm install the build makes; about 1–2 s to start).
+         */
         public Builder blobStorage() {
             this.blobStorage = true;
             return this;

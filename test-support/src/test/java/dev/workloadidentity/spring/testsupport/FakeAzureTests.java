@@ -7,22 +7,32 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
+import com.azure.core.credential.AccessToken;
+import com.azure.core.credential.TokenRequestContext;
 import com.azure.core.util.BinaryData;
 import com.azure.identity.WorkloadIdentityCredential;
 import com.azure.identity.WorkloadIdentityCredentialBuilder;
 import com.azure.security.keyvault.secrets.SecretClient;
 import com.azure.security.keyvault.secrets.SecretClientBuilder;
 import com.azure.storage.blob.BlobContainerClient;
+import com.azure.storage.blob.BlobServiceClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
+import com.azure.storage.blob.models.BlobStorageException;
 import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
+import dev.workloadidentity.spring.testsupport.storage.StorageGateway;
+import dev.workloadidentity.spring.testsupport.token.Jwt;
 import com.azure.messaging.servicebus.ServiceBusClientBuilder;
 import com.azure.messaging.servicebus.ServiceBusMessage;
 import com.azure.messaging.servicebus.ServiceBusSenderClient;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.assertj.core.api.Assertions.tuple;
 
 /** The whole fake Azure, used the way a pod on AKS would see it. */
 class FakeAzureTests {
@@ -40,8 +50,9 @@ class FakeAzureTests {
         int entraPort = azure.entra().port();
         int vaultPort = azure.keyVault().port();
         int blobPort = azure.blobStorage().port();
+        int azuritePort = azure.azurite().port();
         int serviceBusPort = azure.serviceBus().port();
-        long azuritePid = azure.blobStorage().pid();
+        long azuritePid = azure.azurite().pid();
         Path tokenFile = azure.tokenFile();
         try {
             assertThat(azure.webhookEnvironment()).containsExactly(
@@ -90,7 +101,7 @@ class FakeAzureTests {
         }
 
         assertThat(ProcessHandle.of(azuritePid).filter(ProcessHandle::isAlive)).isEmpty();
-        assertThat(List.of(entraPort, vaultPort, blobPort, serviceBusPort)).allSatisfy((port) -> assertThat(canBind(port)).isTrue());
+        assertThat(List.of(entraPort, vaultPort, blobPort, azuritePort, serviceBusPort)).allSatisfy((port) -> assertThat(canBind(port)).isTrue());
         assertThat(tokenFile.getParent().getParent()).doesNotExist();
     }
 
@@ -110,9 +121,67 @@ class FakeAzureTests {
         try (FakeAzure azure = FakeAzure.builder().start()) {
             assertThatIllegalStateException().isThrownBy(azure::keyVault).withMessageContaining("keyVault()");
             assertThatIllegalStateException().isThrownBy(azure::blobStorage).withMessageContaining("blobStorage()");
+            assertThatIllegalStateException().isThrownBy(azure::azurite).withMessageContaining("blobStorage()");
             assertThatIllegalStateException().isThrownBy(azure::serviceBus).withMessageContaining("serviceBus()");
             assertThat(azure.springProperties()).containsOnlyKeys("workload-identity.instance-discovery");
             assertThat(azure.tenantId()).isNotEqualTo(azure.clientId());
+        }
+    }
+
+    @Test
+    void namedIdentitySignsInWithThePodsTokenFileAsItsOwnApplication() throws Exception {
+        try (FakeAzure azure = FakeAzure.builder().identity("blob-writer").identity("vault-reader").start()) {
+            String writer = azure.clientId("blob-writer");
+            WorkloadIdentityCredential credential = TestClients.workloadIdentity(azure.entra(), azure.tenantId(),
+                    writer, azure.tokenFile());
+
+            AccessToken token = credential.getTokenSync(new TokenRequestContext().addScopes(
+                    "https://storage.azure.com/.default"));
+
+            assertThat(writer).isNotEqualTo(azure.clientId()).isNotEqualTo(azure.clientId("vault-reader"));
+            assertThat(UUID.fromString(writer)).isNotNull();
+            assertThat(Jwt.decode(token.getToken()).claims().string("appid")).isEqualTo(writer);
+            assertThat(azure.entra().tokenRequests()).singleElement().satisfies((request) -> {
+                assertThat(request.clientId()).isEqualTo(writer);
+                assertThat(request.succeeded()).isTrue();
+            });
+            assertThat(azure.entra().federatedIdentityCredentials(writer))
+                .isEqualTo(azure.entra().federatedIdentityCredentials(azure.clientId()));
+            assertThat(azure.webhookEnvironment()).containsEntry("AZURE_CLIENT_ID", azure.clientId());
+        }
+    }
+
+    @Test
+    void unknownIdentityNameIsRefusedNamingTheKnownOnes() {
+        try (FakeAzure azure = FakeAzure.builder().identity("blob-writer").start()) {
+            assertThatIllegalArgumentException().isThrownBy(() -> azure.clientId("blob-reader"))
+                .withMessageContaining("'blob-reader'")
+                .withMessageContaining("[blob-writer]");
+        }
+    }
+
+    @Test
+    void blobRoleOfANamedIdentityServesItAndRefusesTheDefaultOne() {
+        try (FakeAzure azure = FakeAzure.builder().identity("blob-writer").blobStorage().start()) {
+            String writer = azure.clientId("blob-writer");
+            azure.blobStorage().assignRole(writer);
+
+            new BlobServiceClientBuilder().endpoint(azure.blobStorage().blobEndpoint())
+                .credential(TestClients.workloadIdentity(azure.entra(), azure.tenantId(), writer, azure.tokenFile()))
+                .buildClient()
+                .createBlobContainer("written");
+            BlobServiceClient asDefault = new BlobServiceClientBuilder().endpoint(azure.blobStorage().blobEndpoint())
+                .credential(credentialFrom(azure.webhookEnvironment()))
+                .buildClient();
+
+            assertThatExceptionOfType(BlobStorageException.class)
+                .isThrownBy(() -> asDefault.createBlobContainer("refused"))
+                .satisfies((ex) -> assertThat(ex.getStatusCode()).isEqualTo(403));
+            assertThat(azure.blobStorage().requests())
+                .extracting(StorageGateway.BlobRequest::status, StorageGateway.BlobRequest::clientId)
+                .containsExactly(tuple(201, writer), tuple(403, azure.clientId()));
+            assertThat(azure.springProperties()).containsEntry("spring.cloud.azure.storage.blob.endpoint",
+                    azure.blobStorage().blobEndpoint());
         }
     }
 

@@ -15,6 +15,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import com.sun.net.httpserver.HttpExchange;
 import dev.workloadidentity.spring.testsupport.http.LoopbackHttpsServer;
 import dev.workloadidentity.spring.testsupport.json.Json;
+import dev.workloadidentity.spring.testsupport.rbac.Caller;
+import dev.workloadidentity.spring.testsupport.rbac.RoleAssignments;
 import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
 import dev.workloadidentity.spring.testsupport.token.AccessTokenValidator;
 import dev.workloadidentity.spring.testsupport.token.InvalidTokenException;
@@ -30,6 +32,12 @@ import org.jspecify.annotations.Nullable;
  * which is how {@code SecretClient} learns the tenant and scope; a token its {@link AccessTokenValidator} rejects
  * gets the same challenge plus {@code error="invalid_token"}. Clients must disable challenge-resource
  * verification ({@code 127.0.0.1} is not a subdomain of {@code vault.azure.net}).
+ * <p>
+ * Like a vault with the Azure RBAC permission model, it serves a valid token only when its caller
+ * ({@code appid}) {@linkplain #assignRole holds a role} on the vault, else it answers {@code 403} with Key
+ * Vault's {@code Forbidden}/{@code ForbiddenByRbac} body; while no role is assigned every valid token is served.
+ * Each {@linkplain #requests() request} records the caller's client id, so a test can tell which identity a
+ * client used.
  */
 public final class FakeKeyVault implements AutoCloseable {
 
@@ -45,6 +53,8 @@ public final class FakeKeyVault implements AutoCloseable {
     private final Clock clock;
 
     private final Map<String, List<SecretVersion>> secrets = new ConcurrentHashMap<>();
+
+    private final RoleAssignments roles = new RoleAssignments();
 
     private final List<VaultRequest> requests = new CopyOnWriteArrayList<>();
 
@@ -114,6 +124,17 @@ public final class FakeKeyVault implements AutoCloseable {
         }
     }
 
+    /**
+     * Assigns an identity a data role on the vault, as {@code Key Vault Secrets Officer} would: from now on only
+     * identities holding one are served, others get {@code 403 ForbiddenByRbac}.
+     * @param clientId the application's client id, as in its tokens' {@code appid}
+     * @return this
+     */
+    public FakeKeyVault assignRole(String clientId) {
+        this.roles.assign(clientId);
+        return this;
+    }
+
     /** @return every request served so far, oldest first, without tokens or secret values */
     public List<VaultRequest> requests() {
         return List.copyOf(this.requests);
@@ -131,52 +152,97 @@ public final class FakeKeyVault implements AutoCloseable {
         String authorization = exchange.getRequestHeaders().getFirst("Authorization");
         if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             LoopbackHttpsServer.body(exchange);
-            challenge(exchange, null, "AKV10000: Request is missing a Bearer or PoP token.");
-            this.requests.add(new VaultRequest(this.clock.instant(), method, path, 401, false));
+            challenge(exchange, null, "AKV10000: Request is missing a Bearer or PoP token.", false);
             return;
         }
+        String token = authorization.substring(7).trim();
         try {
-            this.validator.validate(authorization.substring(7).trim());
+            this.validator.validate(token);
         }
         catch (InvalidTokenException ex) {
             LoopbackHttpsServer.body(exchange);
             logger.log(System.Logger.Level.DEBUG, "rejected token on {0} {1}: {2}", method, path, ex.getMessage());
-            challenge(exchange, "invalid_token", "AKV10022: Invalid token: " + ex.getMessage());
-            this.requests.add(new VaultRequest(this.clock.instant(), method, path, 401, true));
+            challenge(exchange, "invalid_token", "AKV10022: Invalid token: " + ex.getMessage(), true);
             return;
         }
-        int status = serve(exchange, method, path);
-        this.requests.add(new VaultRequest(this.clock.instant(), method, path, status, true));
+        Caller caller = Caller.of(token);
+        String clientId = (caller != null) ? caller.clientId() : null;
+        if (!this.roles.permits(clientId)) {
+            LoopbackHttpsServer.body(exchange);
+            logger.log(System.Logger.Level.DEBUG, "refused {0} {1} to {2}: no role assigned", method, path, clientId);
+            forbidden(exchange, method, path, caller);
+            return;
+        }
+        serve(exchange, method, path, clientId);
     }
 
-    private int serve(HttpExchange exchange, String method, String path) throws IOException {
+    /**
+     * Answers as a vault on the Azure RBAC permission model does when the caller holds no role: {@code 403},
+     * {@code code=Forbidden} with the caller and action in the message, {@code innererror.code=ForbiddenByRbac}.
+     * The SDK puts this body into its exception message, so it names the caller but never the token.
+     */
+    private void forbidden(HttpExchange exchange, String method, String path, @Nullable Caller caller)
+            throws IOException {
+        String who = (caller == null) ? "appid=(none)"
+                : "appid=" + caller.clientId() + ((caller.objectId() != null) ? ";oid=" + caller.objectId() : "");
+        String message = "Caller is not authorized to perform action on resource.\r\n"
+                + "If role assignments, deny assignments or role definitions were changed recently, please observe"
+                + " propagation time.\r\n"
+                + "Caller: " + who + ";iss=https://sts.windows.net/" + this.tenantId + "/\r\n"
+                + "Action: '" + action(method, path) + "'\r\n"
+                + "Resource: '" + vaultUrl() + path + "'\r\n"
+                + "Assignment: (not found)\r\n"
+                + "DenyAssignmentId: null\r\n"
+                + "DecisionReason: null \r\n"
+                + "Vault: " + vaultUrl() + "\r\n";
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", "Forbidden");
+        error.put("message", message);
+        error.put("innererror", Map.of("code", "ForbiddenByRbac"));
+        respond(exchange, 403, Map.of("error", error), true, (caller != null) ? caller.clientId() : null);
+    }
+
+    /** The RBAC data action a request needs, as the 403 message names it. */
+    private static String action(String method, String path) {
+        boolean list = path.equals("/secrets") || path.equals("/secrets/");
+        String operation = "PUT".equals(method) ? "setSecret" : (list ? "readMetadata" : "getSecret");
+        return "Microsoft.KeyVault/vaults/secrets/" + operation + "/action";
+    }
+
+    private void serve(HttpExchange exchange, String method, String path, @Nullable String clientId)
+            throws IOException {
         String body = LoopbackHttpsServer.body(exchange);
         String query = exchange.getRequestURI().getRawQuery();
         if (query == null || !LoopbackHttpsServer.parseForm(query).containsKey("api-version")) {
-            return error(exchange, 400, "BadParameter", "The 'api-version' query parameter is required.");
+            error(exchange, 400, "BadParameter", "The 'api-version' query parameter is required.", true, clientId);
+            return;
         }
         String[] segments = path.split("/", -1);
         if ("GET".equals(method) && (path.equals("/secrets") || path.equals("/secrets/"))) {
-            LoopbackHttpsServer.sendJson(exchange, 200, list(exchange));
-            return 200;
+            respond(exchange, 200, list(exchange), true, clientId);
+            return;
         }
         // "/secrets/name", "/secrets/name/" (the SDK's GET with an empty version) or "/secrets/name/version"
         if (segments.length < 3 || segments.length > 4 || !segments[0].isEmpty() || !"secrets".equals(segments[1])
                 || segments[2].isEmpty()) {
-            return error(exchange, 404, "NotFound", "The fake Key Vault serves only /secrets and /secrets/{name}[/{version}].");
+            error(exchange, 404, "NotFound", "The fake Key Vault serves only /secrets and /secrets/{name}[/{version}].",
+                    true, clientId);
+            return;
         }
         String name = segments[2];
         String version = (segments.length == 4) ? segments[3] : "";
         if ("GET".equals(method)) {
             SecretVersion secret = find(name, version);
             if (secret == null) {
-                return error(exchange, 404, "SecretNotFound", "A secret with (name/id) " + name
+                error(exchange, 404, "SecretNotFound", "A secret with (name/id) " + name
                         + (version.isEmpty() ? "" : "/" + version) + " was not found in this key vault. If you recently"
                         + " deleted this secret you may be able to recover it using the correct recovery command."
-                        + " For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182");
+                        + " For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182",
+                        true, clientId);
+                return;
             }
-            LoopbackHttpsServer.sendJson(exchange, 200, bundle(exchange, name, secret));
-            return 200;
+            respond(exchange, 200, bundle(exchange, name, secret), true, clientId);
+            return;
         }
         if ("PUT".equals(method) && version.isEmpty()) {
             Object value;
@@ -187,29 +253,44 @@ public final class FakeKeyVault implements AutoCloseable {
                 value = null;
             }
             if (!(value instanceof String string)) {
-                return error(exchange, 400, "BadParameter", "Property 'value' is required and must be a string.");
+                error(exchange, 400, "BadParameter", "Property 'value' is required and must be a string.", true,
+                        clientId);
+                return;
             }
             SecretVersion secret = addVersion(name, string);
-            LoopbackHttpsServer.sendJson(exchange, 200, bundle(exchange, name, secret));
-            return 200;
+            respond(exchange, 200, bundle(exchange, name, secret), true, clientId);
+            return;
         }
         exchange.getResponseHeaders().set("Allow", version.isEmpty() ? "GET, PUT" : "GET");
-        return error(exchange, 405, "MethodNotAllowed", "Method " + method + " is not allowed on " + path + ".");
+        error(exchange, 405, "MethodNotAllowed", "Method " + method + " is not allowed on " + path + ".", true,
+                clientId);
     }
 
-    private void challenge(HttpExchange exchange, @Nullable String error, String message) throws IOException {
+    private void challenge(HttpExchange exchange, @Nullable String error, String message, boolean hadToken)
+            throws IOException {
         String challenge = "Bearer authorization=\"https://login.microsoftonline.com/" + this.tenantId
                 + "\", resource=\"" + RESOURCE + "\"";
         if (error != null) {
             challenge += ", error=\"" + error + "\"";
         }
         exchange.getResponseHeaders().set("WWW-Authenticate", challenge);
-        error(exchange, 401, "Unauthorized", message);
+        error(exchange, 401, "Unauthorized", message, hadToken, null);
     }
 
-    private static int error(HttpExchange exchange, int status, String code, String message) throws IOException {
-        LoopbackHttpsServer.sendJson(exchange, status, Map.of("error", Map.of("code", code, "message", message)));
-        return status;
+    private void error(HttpExchange exchange, int status, String code, String message, boolean hadToken,
+            @Nullable String clientId) throws IOException {
+        respond(exchange, status, Map.of("error", Map.of("code", code, "message", message)), hadToken, clientId);
+    }
+
+    /**
+     * Records the request, then answers it: a test that reads {@link #requests()} as soon as its client has the
+     * answer must find the request there.
+     */
+    private void respond(HttpExchange exchange, int status, Object body, boolean hadToken, @Nullable String clientId)
+            throws IOException {
+        this.requests.add(new VaultRequest(this.clock.instant(), exchange.getRequestMethod(),
+                exchange.getRequestURI().getPath(), status, hadToken, clientId));
+        LoopbackHttpsServer.sendJson(exchange, status, body);
     }
 
     private @Nullable SecretVersion find(String name, String version) {
@@ -285,8 +366,10 @@ public final class FakeKeyVault implements AutoCloseable {
      * @param path request path
      * @param status HTTP status answered
      * @param hadToken whether a bearer token was sent
+     * @param clientId the caller's client id ({@code appid}) when its token was valid, else {@code null}
      */
-    public record VaultRequest(Instant time, String method, String path, int status, boolean hadToken) {
+    public record VaultRequest(Instant time, String method, String path, int status, boolean hadToken,
+            @Nullable String clientId) {
     }
 
     private record SecretVersion(String version, String value, long created) {

@@ -5,24 +5,33 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.workloadidentity.spring.testsupport.rbac.Caller;
+import dev.workloadidentity.spring.testsupport.rbac.RoleAssignments;
 import dev.workloadidentity.spring.testsupport.token.AccessTokenValidator;
 import dev.workloadidentity.spring.testsupport.token.InvalidTokenException;
 import org.apache.qpid.proton.Proton;
 import org.apache.qpid.proton.amqp.messaging.AmqpValue;
 import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
 import org.apache.qpid.proton.message.Message;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The namespace's claims-based security node ({@code $cbs}): answers put-token requests the way Service Bus
- * does and remembers, per connection, which audiences a valid token was put for and until when.
+ * does and remembers, per connection, which audiences a valid token was put for, until when, and by which
+ * identity; and the namespace's role assignments, checked when a link attaches.
  * <p>
  * A request is {@code application-properties {operation: "put-token", type: "jwt", name: <audience>,
  * expiration: <timestamp>}} with the token as an {@link AmqpValue} string body. The reply carries
  * {@code correlation-id} = the request's {@code message-id}, an {@link Integer} {@code status-code} (202, or
  * 400/401/500) and a {@code status-description} that never contains the token.
+ * <p>
+ * As in Service Bus, a valid token is accepted whether or not its identity holds a role: the role (the
+ * {@code Send} or {@code Listen} claim) is checked when a link to an entity attaches, see {@link #holdsRole}.
  */
 final class CbsNode {
 
@@ -37,16 +46,25 @@ final class CbsNode {
 
     private final AccessTokenValidator validator;
 
+    private final RoleAssignments roles;
+
     private final Clock clock;
+
+    private final List<PutTokenRequest> requests = new CopyOnWriteArrayList<>();
 
     private final AtomicInteger accepted = new AtomicInteger();
 
     private final AtomicInteger rejected = new AtomicInteger();
 
     CbsNode(String fullyQualifiedNamespace, AccessTokenValidator validator, Clock clock) {
+        this(fullyQualifiedNamespace, validator, new RoleAssignments(), clock);
+    }
+
+    CbsNode(String fullyQualifiedNamespace, AccessTokenValidator validator, RoleAssignments roles, Clock clock) {
         this.fullyQualifiedNamespace = fullyQualifiedNamespace;
         this.namespaceAudience = "amqp://" + fullyQualifiedNamespace + "/";
         this.validator = validator;
+        this.roles = roles;
         this.clock = clock;
     }
 
@@ -70,6 +88,25 @@ final class CbsNode {
         Instant now = this.clock.instant();
         return authorizations.isValid(audienceOf(entityPath), now)
                 || authorizations.isValid(this.namespaceAudience, now);
+    }
+
+    /**
+     * Tells whether a connection may attach a link to an entity as far as roles go: one of the unexpired tokens
+     * that {@linkplain #authorizes authorize} it (for the entity or the whole namespace) was put by an identity
+     * holding a role on the namespace, or no role is assigned at all.
+     * @param authorizations the connection's authorizations
+     * @param entityPath the entity path
+     * @return whether the caller has the claim the link needs
+     */
+    boolean holdsRole(Authorizations authorizations, String entityPath) {
+        Instant now = this.clock.instant();
+        for (String audience : List.of(audienceOf(entityPath), this.namespaceAudience)) {
+            Authorizations.Grant grant = authorizations.valid(audience, now);
+            if (grant != null && this.roles.permits(grant.clientId())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -118,7 +155,9 @@ final class CbsNode {
             return reject(request, (String) audience, 500,
                     "The fake's token validator failed with " + ex.getClass().getName());
         }
-        authorizations.put((String) audience, expiration.toInstant());
+        String clientId = Caller.clientIdOf((String) token);
+        authorizations.put((String) audience, expiration.toInstant(), clientId);
+        this.requests.add(new PutTokenRequest(this.clock.instant(), (String) audience, 202, clientId));
         this.accepted.incrementAndGet();
         logger.log(System.Logger.Level.DEBUG, "put-token for {0} accepted until {1}", audience,
                 expiration.toInstant());
@@ -133,7 +172,12 @@ final class CbsNode {
         return this.rejected.get();
     }
 
+    List<PutTokenRequest> requests() {
+        return List.copyOf(this.requests);
+    }
+
     private Message reject(Message request, String audience, int status, String description) {
+        this.requests.add(new PutTokenRequest(this.clock.instant(), audience, status, null));
         this.rejected.incrementAndGet();
         logger.log(System.Logger.Level.INFO, "put-token for {0} rejected: {1} {2}", audience, status, description);
         return reply(request, status, description);
@@ -150,21 +194,29 @@ final class CbsNode {
     }
 
     /**
-     * What one connection is authorized for: audiences with the expiry of the token last put for each. A newer
-     * put-token for an audience replaces the expiry; a rejected one leaves the earlier authorization to run out.
-     * Used on the reactor thread only.
+     * What one connection is authorized for: audiences with the expiry and caller of the token last put for
+     * each. A newer put-token for an audience replaces both; a rejected one leaves the earlier authorization to
+     * run out. Used on the reactor thread only.
      */
     static final class Authorizations {
 
-        private final Map<String, Instant> expiryByAudience = new HashMap<>();
+        private final Map<String, Grant> grantByAudience = new HashMap<>();
 
-        void put(String audience, Instant expiresAt) {
-            this.expiryByAudience.put(audience, expiresAt);
+        void put(String audience, Instant expiresAt, @Nullable String clientId) {
+            this.grantByAudience.put(audience, new Grant(expiresAt, clientId));
         }
 
         boolean isValid(String audience, Instant now) {
-            Instant expiresAt = this.expiryByAudience.get(audience);
-            return expiresAt != null && now.isBefore(expiresAt);
+            return valid(audience, now) != null;
+        }
+
+        @Nullable Grant valid(String audience, Instant now) {
+            Grant grant = this.grantByAudience.get(audience);
+            return (grant != null && now.isBefore(grant.expiresAt())) ? grant : null;
+        }
+
+        /** An accepted token: until when it authorizes, and who put it ({@code null} when it names nobody). */
+        record Grant(Instant expiresAt, @Nullable String clientId) {
         }
 
     }

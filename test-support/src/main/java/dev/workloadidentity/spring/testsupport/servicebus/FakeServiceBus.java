@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import javax.net.ssl.SSLContext;
 
+import dev.workloadidentity.spring.testsupport.rbac.RoleAssignments;
 import dev.workloadidentity.spring.testsupport.token.AccessTokenValidator;
 import org.apache.qpid.proton.Proton;
 import org.apache.qpid.proton.engine.BaseHandler;
@@ -35,8 +36,14 @@ import org.jspecify.annotations.Nullable;
  * <p>
  * It serves SASL ANONYMOUS then CBS ({@code type=jwt} only); links to an entity need a valid unexpired token put
  * on the same connection for {@code amqp://{namespace}/{entity}} or {@code amqp://{namespace}/}, else they are
- * refused with {@code amqp:unauthorized-access}. Entities are queues created on first use, each holding and
- * remembering at most 1000 messages. Peek-lock locks are announced for 60 s but not timed: a lock is lost (and
+ * refused with {@code amqp:unauthorized-access}. Like a namespace using Azure RBAC, once an identity
+ * {@linkplain #assignRole holds a role} on it a link also needs its token to have been put by such an identity:
+ * the put-token is still accepted (202, as Service Bus accepts any valid token), and the attach is refused with
+ * {@code amqp:unauthorized-access} "Unauthorized access. 'Send' claim(s) are required to perform this
+ * operation." ({@code 'Listen'} for a receiver); while no role is assigned any valid token will do. Each
+ * {@linkplain #putTokenRequests() put-token} records the caller's client id.
+ * <p>
+ * Entities are queues created on first use, each holding and remembering at most 1000 messages. Peek-lock locks are announced for 60 s but not timed: a lock is lost (and
  * the message delivered again) on abandon or when its link or connection closes. Not served:
  * {@code $management} (lock renewal, peek, scheduling), sessions, transactions, topic fan-out and dead-letter
  * queues. Tokens are never logged or kept.
@@ -54,6 +61,8 @@ public final class FakeServiceBus implements AutoCloseable {
     private static final System.Logger logger = System.getLogger(FakeServiceBus.class.getName());
 
     private final String fullyQualifiedNamespace;
+
+    private final RoleAssignments roles = new RoleAssignments();
 
     private final CbsNode cbs;
 
@@ -93,7 +102,7 @@ public final class FakeServiceBus implements AutoCloseable {
                     + fullyQualifiedNamespace + "'");
         }
         this.fullyQualifiedNamespace = fullyQualifiedNamespace;
-        this.cbs = new CbsNode(fullyQualifiedNamespace, validator, clock);
+        this.cbs = new CbsNode(fullyQualifiedNamespace, validator, this.roles, clock);
         this.namespace = new Namespace(ENTITY_CAPACITY);
         ServiceBusHandler handler = new ServiceBusHandler(serverContext, fullyQualifiedNamespace, this.cbs,
                 this.namespace, clock);
@@ -168,6 +177,27 @@ public final class FakeServiceBus implements AutoCloseable {
         return (entity != null) ? entity.discardAvailable() : 0;
     }
 
+    /**
+     * Assigns an identity a data role on the namespace, as {@code Azure Service Bus Data Owner} would (both the
+     * {@code Send} and {@code Listen} claims): from now on links attach only with a token put by an identity
+     * holding one. Links already attached stay.
+     * @param clientId the application's client id, as in its tokens' {@code appid}
+     * @return this
+     */
+    public FakeServiceBus assignRole(String clientId) {
+        this.roles.assign(clientId);
+        return this;
+    }
+
+    /**
+     * Returns every put-token request answered so far, oldest first, with the caller's client id when the token
+     * was accepted; never the token.
+     * @return the requests
+     */
+    public List<PutTokenRequest> putTokenRequests() {
+        return this.cbs.requests();
+    }
+
     /** @return how many put-token requests were answered 202 */
     public int acceptedPutTokens() {
         return this.cbs.acceptedCount();
@@ -180,7 +210,8 @@ public final class FakeServiceBus implements AutoCloseable {
 
     /**
      * Returns the addresses of links refused with {@code amqp:unauthorized-access}, in order: attached without
-     * a valid token on their connection, or closed when new work arrived after that token expired.
+     * a valid token on their connection, or by an identity without a role, or closed when new work arrived after
+     * that token expired.
      * @return the link addresses
      */
     public List<String> refusedLinks() {

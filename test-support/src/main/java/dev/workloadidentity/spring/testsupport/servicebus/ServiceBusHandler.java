@@ -206,6 +206,10 @@ final class ServiceBusHandler extends BaseHandler {
             refuse(link, unauthorized("no valid token was put on $cbs for " + this.cbs.audienceOf(entityPath)
                     + " on this connection"));
         }
+        else if (!this.cbs.holdsRole(authorizations(link), entityPath)) {
+            this.namespace.linkRefused(address);
+            refuse(link, missingClaim(incoming ? "Send" : "Listen", entityPath));
+        }
         else {
             EntityQueue entity = this.namespace.entity(entityPath);
             open(link, new LinkState(incoming ? Role.TO_ENTITY : Role.FROM_ENTITY, entity));
@@ -471,6 +475,17 @@ final class ServiceBusHandler extends BaseHandler {
         Rejected rejected = new Rejected();
         rejected.setError(condition);
         return rejected;
+    }
+
+    /**
+     * What Service Bus answers an attach whose token is valid but whose identity holds no role with the claim
+     * the link needs ({@code Send} to send, {@code Listen} to receive), in its wording.
+     */
+    private ErrorCondition missingClaim(String claim, String entityPath) {
+        return new ErrorCondition(UNAUTHORIZED_ACCESS, "Unauthorized access. '" + claim
+                + "' claim(s) are required to perform this operation. Resource: 'sb://" + this.fullyQualifiedNamespace
+                + "/" + entityPath + "'. TrackingId:" + UUID.randomUUID() + ", SystemTracker:"
+                + this.fullyQualifiedNamespace + ":" + entityPath + ", Timestamp:" + this.clock.instant());
     }
 
     private static ErrorCondition unauthorized(String reason) {

@@ -24,6 +24,7 @@ import dev.workloadidentity.spring.testsupport.TestClients;
 import dev.workloadidentity.spring.testsupport.entra.FakeEntra;
 import dev.workloadidentity.spring.testsupport.entra.TokenRequest;
 import dev.workloadidentity.spring.testsupport.json.Json;
+import dev.workloadidentity.spring.testsupport.keyvault.FakeKeyVault.VaultRequest;
 import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
 import dev.workloadidentity.spring.testsupport.token.Jwt;
 import org.junit.jupiter.api.BeforeAll;
@@ -206,12 +207,105 @@ class FakeKeyVaultTests {
         assertThat(noApiVersion.statusCode()).isEqualTo(400);
     }
 
-    private static SecretClient client(TokenCredential credential) {
-        return new SecretClientBuilder().vaultUrl(vault.vaultUrl())
+    @Test
+    void identityHoldingARoleIsServedAndRecordedWithItsClientId() {
+        try (FakeKeyVault rbac = rbacVault().assignRole(CLIENT)) {
+            rbac.setSecret("greeting", "hello");
+
+            assertThat(client(rbac, workloadIdentity).getSecret("greeting").getValue()).isEqualTo("hello");
+
+            assertThat(rbac.requests()).extracting(VaultRequest::status, VaultRequest::clientId)
+                .containsExactly(tuple(401, null), tuple(200, CLIENT));
+        }
+    }
+
+    @Test
+    void validTokenOfAnIdentityWithoutARoleIsForbiddenByRbac() {
+        try (FakeKeyVault rbac = rbacVault().assignRole(UUID.randomUUID().toString())) {
+            rbac.setSecret("greeting", "hello");
+
+            assertThatExceptionOfType(HttpResponseException.class)
+                .isThrownBy(() -> client(rbac, workloadIdentity).getSecret("greeting"))
+                .satisfies((ex) -> assertThat(ex.getResponse().getStatusCode()).isEqualTo(403))
+                .withMessageContaining("ForbiddenByRbac")
+                .withMessageContaining("Caller: appid=" + CLIENT + ";");
+
+            assertThat(rbac.requests()).last()
+                .satisfies((request) -> assertThat(request.status()).isEqualTo(403))
+                .satisfies((request) -> assertThat(request.clientId()).isEqualTo(CLIENT));
+        }
+    }
+
+    @Test
+    void forbiddenBodyIsKeyVaultsRbacErrorWithoutTheToken() throws Exception {
+        try (FakeKeyVault rbac = rbacVault().assignRole(UUID.randomUUID().toString())) {
+            String token = entra.issueAccessToken(CLIENT, FakeKeyVault.RESOURCE);
+
+            HttpResponse<String> response = send(HttpRequest.newBuilder(
+                    URI.create(rbac.vaultUrl() + "/secrets/db-password?api-version=2025-07-01"))
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"value\":\"s3cret\"}"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + token));
+
+            assertThat(response.statusCode()).isEqualTo(403);
+            Map<?, ?> error = (Map<?, ?>) Json.parseObject(response.body()).get("error");
+            assertThat(error.get("code")).isEqualTo("Forbidden");
+            assertThat(error.get("innererror")).isEqualTo(Map.of("code", "ForbiddenByRbac"));
+            assertThat((String) error.get("message"))
+                .startsWith("Caller is not authorized to perform action on resource.\r\n")
+                .contains("Caller: appid=" + CLIENT + ";oid=")
+                .contains(";iss=https://sts.windows.net/" + TENANT + "/\r\n")
+                .contains("Action: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'")
+                .contains("Assignment: (not found)");
+            assertThat(response.body()).doesNotContain(token);
+            assertThat(rbac.secret("db-password")).isNull();
+        }
+    }
+
+    @Test
+    void withNoRoleAssignedAValidTokenOfAnyIdentityIsServed() throws Exception {
+        String stranger = UUID.randomUUID().toString();
+        vault.setSecret("open", "to all");
+
+        HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/secrets/open?api-version=2025-07-01"))
+            .header("Authorization", "Bearer " + entra.issueAccessToken(stranger, FakeKeyVault.RESOURCE)));
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(vault.requests()).last()
+            .satisfies((request) -> assertThat(request.clientId()).isEqualTo(stranger));
+    }
+
+    @Test
+    void forgedTokenOfARoleHolderIsStillRejectedWith401WithoutAClientId() throws Exception {
+        try (FakeKeyVault rbac = rbacVault().assignRole(CLIENT)) {
+            String forged = Jwt.sign(entra.accessTokenClaims(CLIENT, FakeKeyVault.RESOURCE),
+                    Jwt.generateKeyPair().getPrivate());
+
+            HttpResponse<String> response = send(HttpRequest.newBuilder(
+                    URI.create(rbac.vaultUrl() + "/secrets/anything?api-version=2025-07-01"))
+                .header("Authorization", "Bearer " + forged));
+
+            assertThat(response.statusCode()).isEqualTo(401);
+            assertThat(rbac.requests()).extracting(VaultRequest::status, VaultRequest::clientId)
+                .containsExactly(tuple(401, null));
+        }
+    }
+
+    /** A vault of its own: roles cannot be taken back, and SecretClient caches challenges per host and port. */
+    private static FakeKeyVault rbacVault() {
+        return FakeKeyVault.start(TENANT, entra.accessTokenValidator(FakeKeyVault.RESOURCE));
+    }
+
+    private static SecretClient client(FakeKeyVault target, TokenCredential credential) {
+        return new SecretClientBuilder().vaultUrl(target.vaultUrl())
             .credential(credential)
             .disableChallengeResourceVerification()
             .retryOptions(new RetryOptions(new FixedDelayOptions(0, Duration.ofMillis(1))))
             .buildClient();
+    }
+
+    private static SecretClient client(TokenCredential credential) {
+        return client(vault, credential);
     }
 
     private static URI uri(String pathAndQuery) {

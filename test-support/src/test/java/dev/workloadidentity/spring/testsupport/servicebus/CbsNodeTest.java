@@ -1,5 +1,6 @@
 package dev.workloadidentity.spring.testsupport.servicebus;
 
+import java.security.KeyPair;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -9,8 +10,11 @@ import java.util.List;
 import java.util.Map;
 
 import dev.workloadidentity.spring.testsupport.MutableClock;
+import dev.workloadidentity.spring.testsupport.rbac.RoleAssignments;
 import dev.workloadidentity.spring.testsupport.servicebus.CbsNode.Authorizations;
 import dev.workloadidentity.spring.testsupport.token.InvalidTokenException;
+import dev.workloadidentity.spring.testsupport.token.Jwt;
+import dev.workloadidentity.spring.testsupport.token.JwtClaims;
 import org.apache.qpid.proton.Proton;
 import org.apache.qpid.proton.amqp.UnsignedLong;
 import org.apache.qpid.proton.amqp.messaging.AmqpValue;
@@ -19,6 +23,7 @@ import org.apache.qpid.proton.message.Message;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 class CbsNodeTest {
 
@@ -26,9 +31,13 @@ class CbsNodeTest {
 
     private static final String ORDERS = "amqp://fake-ns.servicebus.windows.net/orders";
 
+    private static final KeyPair SIGNING_KEYS = Jwt.generateKeyPair();
+
     private final MutableClock clock = new MutableClock(Instant.parse("2026-12-03T12:00:00Z"));
 
     private final List<String> validated = new ArrayList<>();
+
+    private final RoleAssignments roles = new RoleAssignments();
 
     private final CbsNode cbs = new CbsNode(NAMESPACE, (token) -> {
         this.validated.add(token);
@@ -38,7 +47,7 @@ class CbsNodeTest {
         if (token.startsWith("boom")) {
             throw new IllegalStateException("validator bug");
         }
-    }, this.clock);
+    }, this.roles, this.clock);
 
     private final Authorizations authorizations = new Authorizations();
 
@@ -64,6 +73,45 @@ class CbsNodeTest {
         assertThat(this.cbs.authorizes(this.authorizations, "orders/subscriptions/all")).isFalse();
         this.clock.advance(Duration.ofHours(1));
         assertThat(this.cbs.authorizes(this.authorizations, "orders")).isFalse();
+    }
+
+    @Test
+    void acceptedTokenOfAnIdentityWithoutARoleAuthorizesButHoldsNoRole() {
+        this.roles.assign("writer");
+
+        Message reply = this.cbs.handle(putToken(tokenOf("reader"), ORDERS, in(Duration.ofHours(1))),
+                this.authorizations);
+
+        assertThat(property(reply, "status-code")).isEqualTo(202);
+        assertThat(this.cbs.authorizes(this.authorizations, "orders")).isTrue();
+        assertThat(this.cbs.holdsRole(this.authorizations, "orders")).isFalse();
+        assertThat(this.cbs.requests()).extracting(PutTokenRequest::audience, PutTokenRequest::status,
+                PutTokenRequest::clientId)
+            .containsExactly(tuple(ORDERS, 202, "reader"));
+    }
+
+    @Test
+    void roleHolderOfTheNamespaceWideTokenHoldsTheRoleForEveryEntityUntilItExpires() {
+        this.roles.assign("writer");
+        this.cbs.handle(putToken(tokenOf("reader"), ORDERS, in(Duration.ofHours(2))), this.authorizations);
+        this.cbs.handle(putToken(tokenOf("writer"), "amqp://fake-ns.servicebus.windows.net/", in(Duration.ofHours(1))),
+                this.authorizations);
+
+        assertThat(this.cbs.holdsRole(this.authorizations, "orders")).isTrue();
+        assertThat(this.cbs.holdsRole(this.authorizations, "invoices")).isTrue();
+        this.clock.advance(Duration.ofHours(1));
+        assertThat(this.cbs.holdsRole(this.authorizations, "orders")).isFalse();
+    }
+
+    @Test
+    void withNoRoleAssignedAnAcceptedTokenHoldsTheRoleAndRejectedOnesAreRecordedWithoutCaller() {
+        this.cbs.handle(putToken("good", ORDERS, in(Duration.ofHours(1))), this.authorizations);
+        this.cbs.handle(putToken("bad", ORDERS, in(Duration.ofHours(1))), this.authorizations);
+
+        assertThat(this.cbs.holdsRole(this.authorizations, "orders")).isTrue();
+        assertThat(this.cbs.holdsRole(this.authorizations, "invoices")).isFalse();
+        assertThat(this.cbs.requests()).extracting(PutTokenRequest::status, PutTokenRequest::clientId)
+            .containsExactly(tuple(202, null), tuple(401, null));
     }
 
     @Test
@@ -163,6 +211,11 @@ class CbsNodeTest {
         assertThat(property(this.cbs.handle(otherOperation, this.authorizations), "status-code")).isEqualTo(400);
         assertThat(this.validated).isEmpty();
         assertThat(this.cbs.authorizes(this.authorizations, "orders")).isFalse();
+    }
+
+    /** A JWT naming a client id; this node's validator accepts any token not starting with "bad". */
+    private static String tokenOf(String clientId) {
+        return Jwt.sign(JwtClaims.builder().claim("appid", clientId).build(), SIGNING_KEYS.getPrivate());
     }
 
     private Date in(Duration duration) {

@@ -25,7 +25,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
-/** Azurite driven by the real {@code BlobServiceClient}, authenticated by workload identity through the fake Entra. */
+/**
+ * Azurite alone (not behind the {@link StorageGateway}) driven by the real {@code BlobServiceClient},
+ * authenticated by workload identity through the fake Entra.
+ */
 class AzuriteTests {
 
     private static final String TENANT = UUID.randomUUID().toString();
@@ -45,7 +48,7 @@ class AzuriteTests {
     @BeforeAll
     static void clients(FakeAzure running) {
         entra = running.entra();
-        azurite = running.blobStorage();
+        azurite = running.azurite();
         workloadIdentity = TestClients.workloadIdentity(entra, TENANT, CLIENT, running.tokenFile());
     }
 
