@@ -239,6 +239,15 @@ public enum Problem {
             "Remove {credentialSetting} to load the secrets as the workload identity, or switch workload identity "
                     + "off for the whole application with the environment variable WORKLOADIDENTITY_ENABLED=false."),
 
+    KEY_VAULT_DEFAULT_CREDENTIAL("key-vault-default-credential", EnumSet.of(Shown.WARNING, Shown.STARTUP),
+            "Key Vault property sources {propertySources} loaded their secrets with Spring Cloud Azure's "
+                    + "DefaultAzureCredential, which can sign in as the node's managed identity: startup looks for "
+                    + "the workload identity only in the process environment and system properties, and it was "
+                    + "configured only in application configuration or command-line arguments.",
+            "Leave the AKS webhook's variables in the pod's environment, or set workload-identity.token-file (and the "
+                    + "IDs) as environment variables (WORKLOADIDENTITY_TOKENFILE) or system properties. Startup "
+                    + "fails on this with workload-identity.strict=true."),
+
     DISABLED_TOO_LATE("disabled-too-late", EnumSet.of(Shown.STARTUP),
             "workload-identity.enabled=false is set in application configuration or a command-line argument, "
                     + "which are read after the Key Vault property sources were given the workload identity the AKS "

@@ -21,7 +21,9 @@ import org.springframework.util.ClassUtils;
  * the process environment (and system properties), with the same detection as the auto-configuration. The
  * credential itself is built later, from the prepared environment, when the first property source asks for it.
  * A {@link TokenCredential} that the application registers itself with
- * {@code SpringApplication.addBootstrapRegistryInitializer} replaces this one.
+ * {@code SpringApplication.addBootstrapRegistryInitializer} replaces this one. When workload identity is configured
+ * only where this phase does not look, {@link UndetectedAtStartup} reports the property sources that loaded
+ * without it.
  */
 public class WorkloadIdentityBootstrapRegistryInitializer implements BootstrapRegistryInitializer {
 
@@ -31,7 +33,11 @@ public class WorkloadIdentityBootstrapRegistryInitializer implements BootstrapRe
     public void initialize(BootstrapRegistry registry) {
         ClassLoader classLoader = getClass().getClassLoader();
         if (!ClassUtils.isPresent(KeyVaultStartupWatch.KEY_VAULT_POST_PROCESSOR, classLoader)
-                || !ClassUtils.isPresent(SECRET_CLIENT, classLoader) || !detected()) {
+                || !ClassUtils.isPresent(SECRET_CLIENT, classLoader)) {
+            return;
+        }
+        if (!detected()) {
+            registry.addCloseListener(UndetectedAtStartup::check);
             return;
         }
         registry.registerIfAbsent(BootstrapWorkloadIdentity.class,
