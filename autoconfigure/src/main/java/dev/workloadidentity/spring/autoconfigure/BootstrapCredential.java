@@ -19,13 +19,24 @@ import dev.workloadidentity.spring.diagnostics.Diagnosis;
  * @param warnings what resolving the settings warned about, for the context to log once logging is set up
  */
 public record BootstrapCredential(WorkloadIdentitySettings settings, WorkloadIdentityCredential credential,
-        SharedTokenCredential sharedCredential, ExecutorService msalThreads, List<Diagnosis> warnings) {
+        SharedTokenCredential sharedCredential, ExecutorService msalThreads, List<Diagnosis> warnings)
+        implements AutoCloseable {
 
     /** Name of the singleton that carries it into the application context. */
     public static final String BEAN_NAME = "workloadIdentityBootstrapCredential";
 
     public BootstrapCredential {
         warnings = List.copyOf(warnings);
+    }
+
+    /**
+     * Stops the shared credential and the MSAL threads. The context calls it when it closes, also when the
+     * application's own default credential means no bean of the starter took these over.
+     */
+    @Override
+    public void close() {
+        this.sharedCredential.close();
+        this.msalThreads.shutdownNow();
     }
 
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 
+import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
 import com.azure.identity.WorkloadIdentityCredential;
 import dev.workloadidentity.spring.credential.SharedTokenCredential;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Mono;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -99,6 +101,18 @@ class BootstrapCredentialHandOverTests {
         }).run((context) -> assertThat(context.getBean(WorkloadIdentityCredential.class))
             .isSameAs(this.bootstrap.credential()));
         assertThat(output).contains("WorkloadIdentityCredentialBuilderCustomizer beans do not apply");
+    }
+
+    @Test
+    void withTheUsersOwnDefaultCredentialTheStartupOneIsStillClosed() {
+        this.runner.withBean(WorkloadIdentityAutoConfiguration.SPRING_CLOUD_AZURE_DEFAULT_CREDENTIAL,
+                TokenCredential.class, () -> (request) -> Mono.empty())
+            .run((context) -> assertThat(context).doesNotHaveBean(MsalThreads.class));
+        assertThat(this.bootstrap.msalThreads().isShutdown()).isTrue();
+        assertThatExceptionOfType(IllegalStateException.class)
+            .isThrownBy(() -> this.bootstrap.sharedCredential().getTokenSync(new TokenRequestContext().addScopes(
+                    "https://vault.azure.net/.default")))
+            .withMessage("The workload identity credential is closed");
     }
 
     @Test

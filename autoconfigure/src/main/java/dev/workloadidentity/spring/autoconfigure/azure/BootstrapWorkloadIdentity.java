@@ -17,6 +17,8 @@ import dev.workloadidentity.spring.diagnostics.Diagnosis;
 import dev.workloadidentity.spring.diagnostics.Problem;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.beans.factory.support.DefaultSingletonBeanRegistry;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.ConfigurableEnvironment;
@@ -77,7 +79,11 @@ final class BootstrapWorkloadIdentity {
             this.watch.stop();
         }
         if (this.credential != null) {
-            context.getBeanFactory().registerSingleton(BootstrapCredential.BEAN_NAME, this.credential);
+            ConfigurableListableBeanFactory beans = context.getBeanFactory();
+            beans.registerSingleton(BootstrapCredential.BEAN_NAME, this.credential);
+            if (beans instanceof DefaultSingletonBeanRegistry registry) {
+                registry.registerDisposableBean(BootstrapCredential.BEAN_NAME, this.credential::close);
+            }
         }
     }
 
