@@ -51,6 +51,13 @@ public enum Problem {
                     + "{takenBy}.",
             "Rename the identity, and the credential.token-credential-bean-name settings that refer to it."),
 
+    CREDENTIAL_BEAN_MISSING("credential-bean-missing", EnumSet.of(Shown.STARTUP),
+            "{setting} names the credential bean '{beanName}', but there is none. The identities of "
+                    + "workload-identity.identities are: {identities}.",
+            "Set it to one of those names, exactly as written under workload-identity.identities, add "
+                    + "workload-identity.identities.{beanName}.client-id, or define a TokenCredential bean of that "
+                    + "name."),
+
     AUTHORITY_HOST_NOT_HTTPS("authority-host-not-https", EnumSet.of(Shown.STARTUP),
             "The Entra authority host {authorityHostSetting} is not an https URL. Entra ID and the Azure Identity "
                     + "library accept only https authorities.",

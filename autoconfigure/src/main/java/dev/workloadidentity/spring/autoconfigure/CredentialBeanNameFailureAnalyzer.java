@@ -1,0 +1,82 @@
+package dev.workloadidentity.spring.autoconfigure;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import dev.workloadidentity.spring.diagnostics.Diagnosis;
+import dev.workloadidentity.spring.diagnostics.Problem;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.NoSuchBeanDefinitionException;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.core.annotation.Order;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.EnumerablePropertySource;
+import org.springframework.core.env.Environment;
+
+/**
+ * Explains a Spring Cloud Azure client that names a credential bean that does not exist, typically a misspelt
+ * identity of {@code workload-identity.identities}: names the setting and the identities there are. Spring Boot's
+ * own report would name the client builder's injection point instead, which says nothing of the setting. Ordered
+ * before it; it answers nothing else.
+ */
+@Order(0)
+class CredentialBeanNameFailureAnalyzer implements FailureAnalyzer {
+
+    /** {@code spring.cloud.azure[.<service>].credential.token-credential-bean-name}. */
+    private static final Pattern BEAN_NAME_SETTING = Pattern
+        .compile("spring\\.cloud\\.azure\\.(?:[a-z0-9.-]+\\.)?credential\\.token-credential-bean-name");
+
+    private final Environment environment;
+
+    CredentialBeanNameFailureAnalyzer(Environment environment) {
+        this.environment = environment;
+    }
+
+    @Override
+    public @Nullable FailureAnalysis analyze(Throwable failure) {
+        NoSuchBeanDefinitionException missing = find(failure);
+        if (missing == null || missing.getBeanName() == null) {
+            return null;
+        }
+        String setting = settingNaming(missing.getBeanName());
+        if (setting == null) {
+            return null;
+        }
+        List<String> identities = new ArrayList<>();
+        NamedIdentityBeans.configuredNames(this.environment).forEach(identities::add);
+        Diagnosis diagnosis = Diagnosis.of(Problem.CREDENTIAL_BEAN_MISSING, Map.of("setting", setting, "beanName",
+                missing.getBeanName(), "identities", identities.isEmpty() ? "none" : String.join(", ", identities)));
+        return new FailureAnalysis(diagnosis.reason(), diagnosis.action() + " [" + diagnosis.code() + "]", missing);
+    }
+
+    private @Nullable String settingNaming(String beanName) {
+        if (!(this.environment instanceof ConfigurableEnvironment configurable)) {
+            return null;
+        }
+        for (var source : configurable.getPropertySources()) {
+            if (source instanceof EnumerablePropertySource<?> enumerable) {
+                for (String name : enumerable.getPropertyNames()) {
+                    if (BEAN_NAME_SETTING.matcher(name).matches()
+                            && beanName.equals(this.environment.getProperty(name))) {
+                        return name;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    private static @Nullable NoSuchBeanDefinitionException find(Throwable failure) {
+        for (Throwable current = failure; current != null; current = current.getCause()) {
+            if (current instanceof NoSuchBeanDefinitionException missing) {
+                return missing;
+            }
+        }
+        return null;
+    }
+
+}

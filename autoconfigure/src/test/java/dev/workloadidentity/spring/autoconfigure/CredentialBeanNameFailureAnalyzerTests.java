@@ -1,0 +1,70 @@
+package dev.workloadidentity.spring.autoconfigure;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import com.azure.spring.cloud.autoconfigure.implementation.context.AzureGlobalPropertiesAutoConfiguration;
+import com.azure.spring.cloud.autoconfigure.implementation.context.AzureTokenCredentialAutoConfiguration;
+import com.azure.spring.cloud.autoconfigure.implementation.storage.blob.AzureStorageBlobAutoConfiguration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import org.springframework.beans.factory.NoSuchBeanDefinitionException;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.mock.env.MockEnvironment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/** A client naming a credential bean that does not exist, started as an application starts, report and all. */
+@ExtendWith(OutputCaptureExtension.class)
+class CredentialBeanNameFailureAnalyzerTests {
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void misspeltIdentityIsReportedWithTheSettingAndTheIdentitiesThereAre(CapturedOutput output) throws IOException {
+        assertThat(catchThrowable(() -> start("blob_writer").close())).isNotNull();
+        assertThat(output).contains("APPLICATION FAILED TO START")
+            .contains("spring.cloud.azure.storage.blob.credential.token-credential-bean-name names the credential "
+                    + "bean 'blob_writer', but there is none. The identities of workload-identity.identities are: "
+                    + "blob-writer, reports.")
+            .contains("[credential-bean-missing]");
+    }
+
+    @Test
+    void otherMissingBeansAreLeftToSpringBoot() {
+        assertThat(new CredentialBeanNameFailureAnalyzer(new MockEnvironment()
+            .withProperty("spring.cloud.azure.storage.blob.credential.token-credential-bean-name", "blob-writer"))
+            .analyze(new NoSuchBeanDefinitionException("dataSource"))).isNull();
+    }
+
+    private ConfigurableApplicationContext start(String beanName) throws IOException {
+        Path tokenFile = TokenFiles.write(this.directory.resolve("azure-identity-token"));
+        return new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
+            .run("--AZURE_FEDERATED_TOKEN_FILE=" + tokenFile, "--AZURE_CLIENT_ID=" + AksPod.CLIENT_ID,
+                    "--AZURE_TENANT_ID=" + AksPod.TENANT_ID,
+                    "--spring.cloud.azure.storage.blob.endpoint=https://acct.blob.core.windows.net/",
+                    "--workload-identity.identities.blob-writer.client-id=00000000-0000-0000-0000-0000000000b1",
+                    "--workload-identity.identities.reports.client-id=00000000-0000-0000-0000-0000000000b2",
+                    "--spring.cloud.azure.storage.blob.credential.token-credential-bean-name=" + beanName);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ImportAutoConfiguration({ WorkloadIdentityAutoConfiguration.class, TaskExecutionAutoConfiguration.class,
+            AzureGlobalPropertiesAutoConfiguration.class, AzureTokenCredentialAutoConfiguration.class,
+            AzureStorageBlobAutoConfiguration.class })
+    static class App {
+
+    }
+
+}
