@@ -14,14 +14,17 @@ import com.azure.security.keyvault.secrets.SecretClient;
 import com.azure.storage.blob.BlobClient;
 import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClient;
+import com.azure.storage.blob.models.BlobStorageException;
 
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * Calls each service once with the clients Spring Cloud Azure built, all of them signed in with the pod's workload
- * identity by the starter. {@code GET /service-calls} returns one outcome per service.
+ * Calls each service once with the clients Spring Cloud Azure built, signed in by the starter with the pod's workload
+ * identity, or with the identity a client's {@code credential.token-credential-bean-name} names (the
+ * {@code two-identities} profile gives Blob storage {@code blob-writer}). {@code GET /service-calls} returns one
+ * outcome per service.
  */
 @RestController
 class ServiceCallsController {
@@ -71,12 +74,17 @@ class ServiceCallsController {
             BlobContainerClient container = this.blobs.getBlobContainerClient(this.containerName);
             container.createIfNotExists();
             BlobClient blob = container.getBlobClient("hello-" + UUID.randomUUID() + ".txt");
-            String text = "written with the pod's workload identity";
+            String text = "written with a workload identity";
             blob.upload(BinaryData.fromString(text));
             String readBack = blob.downloadContent().toString();
             return text.equals(readBack)
                     ? ServiceCall.succeeded("blob", "uploaded and read back " + blob.getBlobName())
                     : new ServiceCall("blob", false, "read back '" + readBack + "' instead of '" + text + "'");
+        }
+        catch (BlobStorageException ex) {
+            // Its message starts with a hint about Shared Key signatures, whatever the credential: the code says more.
+            return new ServiceCall("blob", false,
+                    "BlobStorageException: status " + ex.getStatusCode() + ", " + ex.getErrorCode());
         }
         catch (Exception ex) {
             return ServiceCall.failed("blob", ex);

@@ -22,6 +22,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.PropertySource;
+import org.springframework.test.annotation.DirtiesContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,9 +32,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>
  * The variables and the fakes' properties are system properties while the class runs: the Key Vault property
  * source loads before the test's dynamic properties exist, and the bootstrap phase finds workload identity only
- * in the process environment or system properties, as on a pod.
+ * in the process environment or system properties, as on a pod. The context is closed when the class ends, as its
+ * fake Azure is, instead of staying cached against stopped fakes while {@link TwoIdentitiesSampleIT} runs.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@DirtiesContext
 class SampleApplicationIT {
 
     @RegisterExtension
