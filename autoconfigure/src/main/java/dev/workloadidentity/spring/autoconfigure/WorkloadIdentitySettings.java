@@ -35,9 +35,11 @@ import org.springframework.util.StringUtils;
  * @param tokenFileSource the property or variable the token file's path came from
  * @param authorityHost the Entra authority host, https
  * @param instanceDiscovery whether the token client may look up the authority with Microsoft's discovery
+ * @param clientIdSource the variable or property the client ID came from
+ * @param tenantIdSource the variable or property the tenant came from
  */
 public record WorkloadIdentitySettings(String clientId, String tenantId, Path tokenFile, String tokenFileSource,
-        String authorityHost, boolean instanceDiscovery) {
+        String authorityHost, boolean instanceDiscovery, String clientIdSource, String tenantIdSource) {
 
     static final String CLIENT_ID_VARIABLE = "AZURE_CLIENT_ID";
 
@@ -94,7 +96,8 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
      */
     public WorkloadIdentityDiagnostics diagnostics(String scope) {
         return new WorkloadIdentityDiagnostics(this.clientId, this.tenantId, this.authorityHost, this.tokenFile,
-                tokenFileSetting(), this.instanceDiscovery, scope);
+                tokenFileSetting(), this.instanceDiscovery, scope).configuredBy(this.clientIdSource,
+                        this.tenantIdSource);
     }
 
     /** @return the Azure Resource Manager scope of the cloud the authority host belongs to */
@@ -121,7 +124,8 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
             check(tenantId, Problem.TENANT_ID_MISSING, Problem.TENANT_ID_INVALID, "tenantIdSetting", found);
         }
         return new WorkloadIdentitySettings(clientId.value(), (tenantId != null) ? tenantId.value() : this.tenantId,
-                this.tokenFile, this.tokenFileSource, this.authorityHost, this.instanceDiscovery);
+                this.tokenFile, this.tokenFileSource, this.authorityHost, this.instanceDiscovery, clientId.source(),
+                (tenantId != null) ? tenantId.source() : this.tenantIdSource);
     }
 
     /**
@@ -152,7 +156,7 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
         Path path = Path.of(tokenFile.value());
         checkTokenFile(FederatedTokenFile.inspect(path, tokenFile.toString(), Clock.systemUTC()), warnings);
         return new WorkloadIdentitySettings(clientId.value(), tenantId.value(), path, tokenFile.source(),
-                authorityHost, properties.isInstanceDiscovery());
+                authorityHost, properties.isInstanceDiscovery(), clientId.source(), tenantId.source());
     }
 
     private static void check(@Nullable Setting setting, Problem missing, Problem invalid, String name,

@@ -150,15 +150,15 @@ public enum Problem {
 
     APPLICATION_NOT_FOUND("AADSTS700016", EnumSet.of(Shown.DOWN),
             "Entra has no application with client ID {clientId} in tenant {tenantId}.",
-            "Check the service account's azure.workload.identity/client-id annotation (the identity's client ID, "
-                    + "not its resource ID) and that the identity lives in that tenant."),
+            "Check {clientIdSource}: it must be the identity's client ID, not its resource ID, and the identity "
+                    + "must live in that tenant."),
 
     TENANT_NOT_FOUND("AADSTS90002", EnumSet.of(Shown.DOWN), "Entra does not know tenant {tenantId}.",
-            "Fix AZURE_TENANT_ID or the service account's azure.workload.identity/tenant-id annotation, and check "
-                    + "that the authority host {authorityHost} belongs to the tenant's cloud."),
+            "Fix {tenantIdSource}, and check that the authority host {authorityHost} belongs to the tenant's "
+                    + "cloud."),
 
     TENANT_INVALID("AADSTS900023", EnumSet.of(Shown.DOWN), "Entra rejects {tenantId} as a tenant identifier.",
-            "Use the directory (tenant) ID GUID in AZURE_TENANT_ID or workload-identity.tenant-id."),
+            "Use the directory (tenant) ID GUID in {tenantIdSource}."),
 
     ISSUER_UNREACHABLE("AADSTS90061", EnumSet.of(Shown.DOWN),
             "Entra could not fetch the OIDC discovery document or signing keys of the issuer {tokenIssuer}.",

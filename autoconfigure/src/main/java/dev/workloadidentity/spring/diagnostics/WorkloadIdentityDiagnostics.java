@@ -39,6 +39,10 @@ public final class WorkloadIdentityDiagnostics {
 
     private static final String INSTANCE_DISCOVERY_HOST = "login.microsoftonline.com";
 
+    private static final String CLIENT_ID_VARIABLE = "AZURE_CLIENT_ID";
+
+    private static final String TENANT_ID_VARIABLE = "AZURE_TENANT_ID";
+
     private final String clientId;
 
     private final String tenantId;
@@ -54,6 +58,10 @@ public final class WorkloadIdentityDiagnostics {
     private final String scope;
 
     private final Clock clock;
+
+    private final String clientIdSource;
+
+    private final String tenantIdSource;
 
     /**
      * @param clientId the identity's client ID
@@ -72,6 +80,13 @@ public final class WorkloadIdentityDiagnostics {
 
     WorkloadIdentityDiagnostics(String clientId, String tenantId, String authorityHost, Path tokenFile,
             String tokenFileSetting, boolean instanceDiscovery, String scope, Clock clock) {
+        this(clientId, tenantId, authorityHost, tokenFile, tokenFileSetting, instanceDiscovery, scope, clock,
+                CLIENT_ID_VARIABLE, TENANT_ID_VARIABLE);
+    }
+
+    private WorkloadIdentityDiagnostics(String clientId, String tenantId, String authorityHost, Path tokenFile,
+            String tokenFileSetting, boolean instanceDiscovery, String scope, Clock clock, String clientIdSource,
+            String tenantIdSource) {
         this.clientId = clientId;
         this.tenantId = tenantId;
         this.authorityHost = authorityHost;
@@ -80,6 +95,21 @@ public final class WorkloadIdentityDiagnostics {
         this.instanceDiscovery = instanceDiscovery;
         this.scope = scope;
         this.clock = clock;
+        this.clientIdSource = clientIdSource;
+        this.tenantIdSource = tenantIdSource;
+    }
+
+    /**
+     * Names where the client ID and tenant came from, so that fixes point there: {@code AZURE_CLIENT_ID} and
+     * {@code AZURE_TENANT_ID} (the service account's annotations, through the webhook) unless told otherwise.
+     * @param clientIdSource the variable or property the client ID came from
+     * @param tenantIdSource the variable or property the tenant came from
+     * @return diagnostics that name them
+     */
+    public WorkloadIdentityDiagnostics configuredBy(String clientIdSource, String tenantIdSource) {
+        return new WorkloadIdentityDiagnostics(this.clientId, this.tenantId, this.authorityHost, this.tokenFile,
+                this.tokenFileSetting, this.instanceDiscovery, this.scope, this.clock, clientIdSource,
+                tenantIdSource);
     }
 
     /** @return the scope tokens are requested for */
@@ -217,6 +247,12 @@ public final class WorkloadIdentityDiagnostics {
         Map<String, Object> values = new LinkedHashMap<>(file.templateValues());
         values.put("clientId", this.clientId);
         values.put("tenantId", this.tenantId);
+        values.put("clientIdSource", CLIENT_ID_VARIABLE.equals(this.clientIdSource)
+                ? "the service account's azure.workload.identity/client-id annotation (AZURE_CLIENT_ID)"
+                : this.clientIdSource);
+        values.put("tenantIdSource", TENANT_ID_VARIABLE.equals(this.tenantIdSource)
+                ? "AZURE_TENANT_ID (the service account's azure.workload.identity/tenant-id annotation, or the "
+                        + "cluster's tenant)" : this.tenantIdSource);
         values.put("authorityHost", this.authorityHost);
         values.put("scope", this.scope);
         return values;

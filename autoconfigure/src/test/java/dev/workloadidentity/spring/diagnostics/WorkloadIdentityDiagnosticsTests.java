@@ -57,6 +57,8 @@ class WorkloadIdentityDiagnosticsTests {
         assertThat(diagnosis.reason()).isEqualTo(
                 "Entra has no application with client ID 11111111-2222-3333-4444-555555555555 in tenant "
                         + "00000000-0000-0000-0000-0000000007e1.");
+        assertThat(diagnosis.action()).startsWith("Check the service account's azure.workload.identity/client-id "
+                + "annotation (AZURE_CLIENT_ID): it must be the identity's client ID");
         assertThat(diagnosis.details()).containsEntry("aadsts", "AADSTS700016")
             .containsEntry("error", "unauthorized_client")
             .containsEntry("traceId", "0b9a2f55-7c4e-4f0e-9d3e-1c2b3a4d5e6f");

@@ -26,6 +26,8 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.health.registry.HealthContributorRegistry;
+import org.springframework.boot.health.actuate.endpoint.HealthEndpoint;
+import org.springframework.boot.health.autoconfigure.actuate.endpoint.HealthEndpointAutoConfiguration;
 import org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration;
 import org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -143,10 +145,27 @@ class NamedIdentitiesIT {
                 Health reports = health(context, "reports");
                 assertThat(reports.getStatus()).isEqualTo(Status.DOWN);
                 assertThat(reports.getDetails()).containsEntry("code", "AADSTS700016")
-                    .containsEntry("clientId", unknown);
+                    .containsEntry("clientId", unknown)
+                    .containsEntry("action", "Check workload-identity.identities.reports.client-id: it must be the "
+                            + "identity's client ID, not its resource ID, and the identity must live in that tenant.");
             });
         assertThat(output).contains("Workload identity 'reports': Entra has no application with client ID " + unknown);
         NothingSecretShown.in(output);
+    }
+
+    @Test
+    void aReadinessGroupCanFollowThePodsIdentityAlone() {
+        ClientsOnFakeAzure.runner(azure.get())
+            .withConfiguration(AutoConfigurations.of(HealthContributorAutoConfiguration.class,
+                    HealthContributorRegistryAutoConfiguration.class, HealthEndpointAutoConfiguration.class))
+            .withPropertyValues("workload-identity.identities.reports.client-id=" + UUID.randomUUID(),
+                    "management.endpoint.health.group.readiness.include=workloadIdentity/default",
+                    "management.endpoint.health.group.identities.include=workloadIdentity")
+            .run((context) -> {
+                HealthEndpoint health = context.getBean(HealthEndpoint.class);
+                assertThat(health.healthForPath("readiness").getStatus()).isEqualTo(Status.UP);
+                assertThat(health.healthForPath("identities").getStatus()).isEqualTo(Status.DOWN);
+            });
     }
 
     private static ApplicationContextRunner withBlobWriter() {
