@@ -90,6 +90,11 @@ head -n 3 "$work/fake-azure.log"
 
 say "Environment the AKS webhook would inject into the pod"
 sed 's/^export /  /' "$work/pod.env"
+if [ -n "${WORKLOADIDENTITY_CLIENTID:-}" ]; then
+  # Spring's relaxed name for workload-identity.client-id, which wins over the webhook's AZURE_CLIENT_ID.
+  echo "  WORKLOADIDENTITY_CLIENTID='$WORKLOADIDENTITY_CLIENTID' (from your environment; the app signs in with" \
+    "this client ID instead of AZURE_CLIENT_ID)"
+fi
 
 if $two_identities; then
   # shellcheck disable=SC1091
