@@ -251,7 +251,7 @@ class SharedTokenCredentialTests {
         // Until the backoff ends, callers get the failure without a new request.
         assertThatExceptionOfType(TokenRequestBackoffException.class)
             .isThrownBy(() -> this.credential.getTokenSync(request(VAULT)))
-            .withMessageContaining("the last request to Entra failed")
+            .withMessageContaining("the last token request failed with IllegalStateException: AADSTS70021")
             .havingCause()
             .withMessageContaining("AADSTS70021");
         assertThat(this.entra.requests).hasSize(1);
