@@ -48,7 +48,7 @@ public final class NamedIdentities implements AutoCloseable {
         settings.forEach((name, identity) -> {
             WorkloadIdentityCredentialBuilder builder = identity.credentialBuilder(msalThreads);
             customizers.forEach((customizer) -> customizer.customize(builder));
-            SharedTokenCredential credential = new SharedTokenCredential(builder.build(), identity.tenantId());
+            SharedTokenCredential credential = identity.sharedCredential(builder.build());
             identities.put(name, new NamedIdentity(name, identity, credential,
                     new FailureLog("Workload identity '" + name + "'")));
         });

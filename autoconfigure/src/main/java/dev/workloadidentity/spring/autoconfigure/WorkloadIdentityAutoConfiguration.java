@@ -125,7 +125,7 @@ public final class WorkloadIdentityAutoConfiguration {
             WorkloadIdentitySettings settings, ObjectProvider<BootstrapCredential> bootstrapCredential) {
         BootstrapCredential bootstrap = bootstrapCredential.getIfAvailable();
         return (bootstrap != null && bootstrap.credential() == credential) ? bootstrap.sharedCredential()
-                : new SharedTokenCredential(credential, settings.tenantId());
+                : settings.sharedCredential(credential);
     }
 
 }

@@ -10,6 +10,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
+import com.azure.core.credential.TokenCredential;
+import com.azure.core.credential.TokenRequestContext;
+import com.azure.core.exception.ClientAuthenticationException;
 import com.azure.core.http.policy.ExponentialBackoffOptions;
 import com.azure.core.http.policy.RetryOptions;
 import com.azure.identity.WorkloadIdentityCredentialBuilder;
@@ -88,6 +91,24 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
         map.from(this.authorityHost).to(builder::authorityHost);
         map.from(this.instanceDiscovery).whenFalse().toCall(builder::disableInstanceDiscovery);
         return builder;
+    }
+
+    /**
+     * The token cache all of this identity's callers share, in front of its credential. A failed token request
+     * reaches them as a {@link ClientAuthenticationException}, the type Azure SDK code catches, whose message is the
+     * diagnosis (cause, fix and code; Azure SDK clients log only the message), with the credential's own exception
+     * as its cause.
+     * @param credential this identity's credential, built from {@link #credentialBuilder}
+     * @return the shared credential
+     */
+    public SharedTokenCredential sharedCredential(TokenCredential credential) {
+        return new SharedTokenCredential(credential, this.tenantId, this::explain);
+    }
+
+    private Throwable explain(Throwable failure, TokenRequestContext request) {
+        WorkloadIdentityDiagnostics diagnostics = diagnostics(String.join(" ", request.getScopes()));
+        Diagnosis diagnosis = diagnostics.diagnose(failure, diagnostics.inspectTokenFile());
+        return new ClientAuthenticationException("Workload identity: " + diagnosis.describe(), null, failure);
     }
 
     /**

@@ -59,6 +59,8 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
 
     private final @Nullable String homeTenantId;
 
+    private final TokenFailureExplainer explainer;
+
     private final Clock clock;
 
     private final ScheduledThreadPoolExecutor executor;
@@ -78,12 +80,28 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
      * challenge) share the token of requests naming no tenant
      */
     public SharedTokenCredential(TokenCredential delegate, @Nullable String homeTenantId) {
-        this(delegate, homeTenantId, Clock.systemUTC());
+        this(delegate, homeTenantId, TokenFailureExplainer.AS_IS);
+    }
+
+    /**
+     * @param delegate the credential that asks Entra
+     * @param homeTenantId the delegate's tenant, see {@link #SharedTokenCredential(TokenCredential, String)}
+     * @param explainer turns the delegate's failures into what callers get
+     */
+    public SharedTokenCredential(TokenCredential delegate, @Nullable String homeTenantId,
+            TokenFailureExplainer explainer) {
+        this(delegate, homeTenantId, explainer, Clock.systemUTC());
     }
 
     SharedTokenCredential(TokenCredential delegate, @Nullable String homeTenantId, Clock clock) {
+        this(delegate, homeTenantId, TokenFailureExplainer.AS_IS, clock);
+    }
+
+    SharedTokenCredential(TokenCredential delegate, @Nullable String homeTenantId, TokenFailureExplainer explainer,
+            Clock clock) {
         this.delegate = delegate;
         this.homeTenantId = homeTenantId;
+        this.explainer = explainer;
         this.clock = clock;
         this.executor = new ScheduledThreadPoolExecutor(THREADS, new TokenThreads("workload-identity-token-"));
         this.executor.setKeepAliveTime(60, TimeUnit.SECONDS);
@@ -307,8 +325,9 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
                             flight.completeExceptionally(closed(ex));
                             return;
                         }
-                        failed(flight, ex);
-                        flight.completeExceptionally(ex);
+                        Throwable explained = explain(ex);
+                        failed(flight, explained);
+                        flight.completeExceptionally(explained);
                     }
                 });
             }
@@ -320,6 +339,18 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
                 this.inFlight = flight;
             }
             return flight;
+        }
+
+        private Throwable explain(Throwable failure) {
+            try {
+                return SharedTokenCredential.this.explainer.explain(failure,
+                        new TokenRequestContext().setScopes(this.resource.scopes()).setTenantId(this.resource.tenantId()));
+            }
+            catch (RuntimeException ex) {
+                // An explanation must never cost the failure itself.
+                failure.addSuppressed(ex);
+                return failure;
+            }
         }
 
         private synchronized void landed(CompletableFuture<AccessToken> flight, AccessToken token) {

@@ -25,6 +25,8 @@ import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
@@ -230,6 +232,40 @@ class SharedTokenCredentialTests {
         assertThat(challenged).isNotSameAs(before);
         assertThat(this.entra.requests.get(1).getClaims()).isEqualTo("{\"access_token\":{}}");
         assertThat(this.credential.getTokenSync(request(VAULT))).isSameAs(challenged);
+    }
+
+    @Test
+    void callersGetTheFailureAsTheExplainerPutsItWithTheOriginalAsCause() {
+        IllegalStateException original = new IllegalStateException("AADSTS70021: no matching federated identity record");
+        List<String> explainedScopes = new ArrayList<>();
+        try (SharedTokenCredential explained = new SharedTokenCredential(this.entra, HOME_TENANT, (failure, request) -> {
+            explainedScopes.addAll(request.getScopes());
+            return new IllegalArgumentException("explained: " + failure.getMessage(), failure);
+        }, this.clock)) {
+            this.entra.failWith(original);
+            assertThatIllegalArgumentException().isThrownBy(() -> explained.getTokenSync(request(VAULT)))
+                .withMessage("explained: AADSTS70021: no matching federated identity record")
+                .withCause(original);
+            assertThat(explainedScopes).containsExactly(VAULT);
+            // Later callers, within the backoff, get the explained failure as cause too.
+            assertThatExceptionOfType(TokenRequestBackoffException.class)
+                .isThrownBy(() -> explained.getTokenSync(request(VAULT)))
+                .havingCause()
+                .withMessageStartingWith("explained: ");
+        }
+    }
+
+    @Test
+    void anExplainerThatFailsDoesNotCostTheFailure() {
+        IllegalStateException original = new IllegalStateException("AADSTS70021: no matching federated identity record");
+        try (SharedTokenCredential explained = new SharedTokenCredential(this.entra, HOME_TENANT, (failure, request) -> {
+            throw new UnsupportedOperationException("broken explainer");
+        }, this.clock)) {
+            this.entra.failWith(original);
+            assertThatIllegalStateException().isThrownBy(() -> explained.getTokenSync(request(VAULT)))
+                .isSameAs(original)
+                .satisfies((failure) -> assertThat(failure.getSuppressed()).hasSize(1));
+        }
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.workloadidentity.spring.endtoend;
 
 import java.util.UUID;
 
+import com.azure.core.exception.ClientAuthenticationException;
 import com.azure.core.util.BinaryData;
 import com.azure.messaging.servicebus.ServiceBusMessage;
 import com.azure.messaging.servicebus.ServiceBusSenderClient;
@@ -139,8 +140,18 @@ class NamedIdentitiesIT {
         ClientsOnFakeAzure.runner(azure.get())
             .withConfiguration(AutoConfigurations.of(HealthContributorAutoConfiguration.class,
                     HealthContributorRegistryAutoConfiguration.class))
-            .withPropertyValues("workload-identity.identities.reports.client-id=" + unknown)
+            .withPropertyValues("workload-identity.identities.reports.client-id=" + unknown,
+                    "spring.cloud.azure.keyvault.secret.credential.token-credential-bean-name=reports",
+                    // The vault client would retry the refused credential for seconds.
+                    "spring.cloud.azure.keyvault.secret.retry.mode=exponential",
+                    "spring.cloud.azure.keyvault.secret.retry.exponential.max-retries=0")
             .run((context) -> {
+                // What the client's caller gets: the Azure SDK's authentication exception, with the diagnosis.
+                assertThatExceptionOfType(ClientAuthenticationException.class)
+                    .isThrownBy(() -> context.getBean(SecretClient.class).getSecret("greeting"))
+                    .withMessageStartingWith("Workload identity: Entra has no application with client ID " + unknown)
+                    .withMessageContaining("Action: Check workload-identity.identities.reports.client-id")
+                    .withMessageContaining("[AADSTS700016");
                 assertThat(health(context, "default").getStatus()).isEqualTo(Status.UP);
                 Health reports = health(context, "reports");
                 assertThat(reports.getStatus()).isEqualTo(Status.DOWN);

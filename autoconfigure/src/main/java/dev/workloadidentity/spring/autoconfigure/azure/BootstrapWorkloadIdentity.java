@@ -116,7 +116,7 @@ final class BootstrapWorkloadIdentity {
         // Customizer beans do not exist yet; WorkloadIdentityAutoConfiguration says so if there are any.
         ExecutorService msalThreads = WorkloadIdentitySettings.msalThreads();
         WorkloadIdentityCredential credential = settings.credentialBuilder(msalThreads).build();
-        SharedTokenCredential shared = new SharedTokenCredential(credential, settings.tenantId());
+        SharedTokenCredential shared = settings.sharedCredential(credential);
         return new BootstrapCredential(settings, credential, shared, msalThreads, warnings);
     }
 

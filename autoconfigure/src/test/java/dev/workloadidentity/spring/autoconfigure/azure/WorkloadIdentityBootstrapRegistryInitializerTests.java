@@ -86,7 +86,8 @@ class WorkloadIdentityBootstrapRegistryInitializerTests {
     void propertySourcesLoadedWithoutTheWorkloadIdentityFailStartupInStrictMode() {
         new WorkloadIdentityBootstrapRegistryInitializer().initialize(this.registry);
         GenericApplicationContext context = contextConfiguredInApplicationYml();
-        context.getEnvironment().getSystemProperties().put("workload-identity.strict", "true");
+        context.getEnvironment().getPropertySources().addFirst(new MapPropertySource("strict",
+                Map.of("workload-identity.strict", "true")));
         assertThatExceptionOfType(WorkloadIdentityConfigurationException.class)
             .isThrownBy(() -> this.registry.close(context))
             .satisfies((failure) -> assertThat(failure.getDiagnosis().code())
