@@ -16,6 +16,7 @@ import org.springframework.core.annotation.Order;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.core.env.Environment;
+import org.springframework.core.env.PropertySource;
 
 /**
  * Explains a Spring Cloud Azure client that names a credential bean that does not exist, typically a misspelt
@@ -57,7 +58,7 @@ class CredentialBeanNameFailureAnalyzer implements FailureAnalyzer {
         if (!(this.environment instanceof ConfigurableEnvironment configurable)) {
             return null;
         }
-        for (var source : configurable.getPropertySources()) {
+        for (PropertySource<?> source : configurable.getPropertySources()) {
             if (source instanceof EnumerablePropertySource<?> enumerable) {
                 for (String name : enumerable.getPropertyNames()) {
                     if (BEAN_NAME_SETTING.matcher(name).matches()

@@ -22,8 +22,8 @@ import org.springframework.util.ClassUtils;
  * credential itself is built later, from the prepared environment, when the first property source asks for it.
  * A {@link TokenCredential} that the application registers itself with
  * {@code SpringApplication.addBootstrapRegistryInitializer} replaces this one. When workload identity is configured
- * only where this phase does not look, {@link UndetectedAtStartup} reports the property sources that loaded
- * without it.
+ * only where this phase does not look, {@link PropertySourcesWithoutWorkloadIdentity} reports the property sources
+ * that loaded without it.
  */
 public class WorkloadIdentityBootstrapRegistryInitializer implements BootstrapRegistryInitializer {
 
@@ -37,7 +37,7 @@ public class WorkloadIdentityBootstrapRegistryInitializer implements BootstrapRe
             return;
         }
         if (!detected()) {
-            registry.addCloseListener(UndetectedAtStartup::check);
+            registry.addCloseListener(PropertySourcesWithoutWorkloadIdentity::check);
             return;
         }
         registry.registerIfAbsent(BootstrapWorkloadIdentity.class,

@@ -1,5 +1,6 @@
 package dev.workloadidentity.spring.autoconfigure.azure;
 
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -21,11 +22,11 @@ import org.springframework.core.env.ConfigurableEnvironment;
  * configuration or on the command line is found too late. That chain can sign in as the node's managed identity,
  * so it is reported (a startup failure with {@code workload-identity.strict=true}), as other broader identities are.
  */
-final class UndetectedAtStartup {
+final class PropertySourcesWithoutWorkloadIdentity {
 
-    private static final Log logger = LogFactory.getLog(UndetectedAtStartup.class);
+    private static final Log logger = LogFactory.getLog(PropertySourcesWithoutWorkloadIdentity.class);
 
-    private UndetectedAtStartup() {
+    private PropertySourcesWithoutWorkloadIdentity() {
     }
 
     /**
@@ -36,9 +37,8 @@ final class UndetectedAtStartup {
             return; // The application chose the property sources' credential itself.
         }
         ConfigurableEnvironment environment = event.getApplicationContext().getEnvironment();
-        var propertySources = KeyVaultPropertySources.toLoad(environment);
-        var detection = WorkloadIdentityDetection.detect(environment);
-        if (propertySources.isEmpty() || !detection.isMatch()) {
+        List<KeyVaultPropertySources.Source> propertySources = KeyVaultPropertySources.toLoad(environment);
+        if (propertySources.isEmpty() || !WorkloadIdentityDetection.detect(environment).isMatch()) {
             return;
         }
         Diagnosis diagnosis = Diagnosis.of(Problem.KEY_VAULT_DEFAULT_CREDENTIAL,
