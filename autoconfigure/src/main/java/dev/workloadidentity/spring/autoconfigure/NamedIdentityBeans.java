@@ -59,7 +59,8 @@ class NamedIdentityBeans implements ImportBeanDefinitionRegistrar, EnvironmentAw
 
     static Iterable<String> configuredNames(Environment environment) {
         return Binder.get(environment)
-            .bind("workload-identity.identities", Bindable.mapOf(String.class, WorkloadIdentityProperties.Identity.class))
+            .bind("workload-identity.identities",
+                    Bindable.mapOf(String.class, WorkloadIdentityProperties.Identity.class))
             .orElse(Map.of())
             .keySet();
     }

@@ -113,7 +113,8 @@ public final class WorkloadIdentityAutoConfiguration {
     // Not replaceable by a user's bean: the identity beans come from this one, by name.
     @Bean(NamedIdentityBeans.NAMED_IDENTITIES_BEAN)
     NamedIdentities workloadIdentityNamedIdentities(WorkloadIdentityProperties properties,
-            WorkloadIdentitySettings settings, ObjectProvider<WorkloadIdentityCredentialBuilderCustomizer> customizers) {
+            WorkloadIdentitySettings settings,
+            ObjectProvider<WorkloadIdentityCredentialBuilderCustomizer> customizers) {
         return NamedIdentities.create(properties.getIdentities(), settings, customizers.orderedStream().toList());
     }
 

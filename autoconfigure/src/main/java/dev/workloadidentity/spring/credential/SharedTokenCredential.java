@@ -343,8 +343,9 @@ public final class SharedTokenCredential implements TokenCredential, AutoCloseab
 
         private Throwable explain(Throwable failure) {
             try {
-                return SharedTokenCredential.this.explainer.explain(failure,
-                        new TokenRequestContext().setScopes(this.resource.scopes()).setTenantId(this.resource.tenantId()));
+                TokenRequestContext request = new TokenRequestContext().setScopes(this.resource.scopes())
+                    .setTenantId(this.resource.tenantId());
+                return SharedTokenCredential.this.explainer.explain(failure, request);
             }
             catch (RuntimeException ex) {
                 // An explanation must never cost the failure itself.
