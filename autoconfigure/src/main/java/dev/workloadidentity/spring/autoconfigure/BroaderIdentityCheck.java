@@ -21,7 +21,9 @@ import org.springframework.util.StringUtils;
 /**
  * Finds what in the application would sign in as a broader identity than the pod's workload identity, once every
  * bean exists: {@code ManagedIdentityCredential} and {@code DefaultAzureCredential} beans, and Spring Cloud Azure
- * settings that select a managed identity or a client secret, globally or for one service. Each finding is logged
+ * settings that select a managed identity or a client secret, globally or for one service, and a service's own
+ * client ID that Spring Cloud Azure ignores (so the client signs in as the pod's identity, not the one meant). Each
+ * finding is logged
  * as a warning saying what it does and how to remove it; with {@code workload-identity.strict=true} the findings,
  * and secrets left in the pod's environment, fail startup instead.
  */
@@ -36,6 +38,14 @@ final class BroaderIdentityCheck implements SmartInitializingSingleton {
     private static final Pattern CREDENTIAL_SETTING = Pattern
         .compile("spring\\.cloud\\.azure\\.(?:[a-z0-9.-]+\\.)?credential\\.(managed-identity-enabled|client-secret)");
 
+    /** {@code spring.cloud.azure.<service>.credential.client-id}: the global one is the webhook's, copied. */
+    private static final Pattern SERVICE_CLIENT_ID = Pattern
+        .compile("(spring\\.cloud\\.azure\\.[a-z0-9.-]+\\.credential\\.)client-id");
+
+    /** What makes Spring Cloud Azure use a client's own client ID; without one of them, it is ignored. */
+    private static final List<String> OWN_CREDENTIAL_KEYS = List.of("client-secret", "client-certificate-path",
+            "username", "token-credential-bean-name");
+
     private static final List<String> SECRET_VARIABLES = List.of("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
             "AZURE_USERNAME", "AZURE_PASSWORD");
 
@@ -43,11 +53,15 @@ final class BroaderIdentityCheck implements SmartInitializingSingleton {
 
     private final ConfigurableEnvironment environment;
 
+    private final String podClientId;
+
     private final boolean strict;
 
-    BroaderIdentityCheck(ListableBeanFactory beans, ConfigurableEnvironment environment, boolean strict) {
+    BroaderIdentityCheck(ListableBeanFactory beans, ConfigurableEnvironment environment, String podClientId,
+            boolean strict) {
         this.beans = beans;
         this.environment = environment;
+        this.podClientId = podClientId;
         this.strict = strict;
     }
 
@@ -71,7 +85,16 @@ final class BroaderIdentityCheck implements SmartInitializingSingleton {
                 }
             }
         }
-        for (String setting : credentialSettings()) {
+        for (String setting : settingsMatching(SERVICE_CLIENT_ID)) {
+            Matcher matcher = SERVICE_CLIENT_ID.matcher(setting);
+            String clientId = this.environment.getProperty(setting);
+            if (matcher.matches() && StringUtils.hasText(clientId) && !clientId.trim().equalsIgnoreCase(this.podClientId)
+                    && !hasOwnCredential(matcher.group(1))) {
+                findings.add(Diagnosis.of(Problem.CLIENT_ID_IGNORED, Map.of("setting", setting, "clientId",
+                        clientId.trim(), "podClientId", this.podClientId, "credentialPrefix", matcher.group(1))));
+            }
+        }
+        for (String setting : settingsMatching(CREDENTIAL_SETTING)) {
             Matcher matcher = CREDENTIAL_SETTING.matcher(setting);
             if (matcher.matches() && selectsAnotherIdentity(setting, matcher.group(1))) {
                 String identity = "managed-identity-enabled".equals(matcher.group(1))
@@ -95,13 +118,19 @@ final class BroaderIdentityCheck implements SmartInitializingSingleton {
         return "managed-identity-enabled".equals(key) ? "true".equalsIgnoreCase(value) : StringUtils.hasText(value);
     }
 
+    private boolean hasOwnCredential(String credentialPrefix) {
+        return OWN_CREDENTIAL_KEYS.stream()
+            .anyMatch((key) -> StringUtils.hasText(this.environment.getProperty(credentialPrefix + key)))
+                || "true".equalsIgnoreCase(this.environment.getProperty(credentialPrefix + "managed-identity-enabled"));
+    }
+
     /** Names only: a value may be a secret. */
-    private List<String> credentialSettings() {
+    private List<String> settingsMatching(Pattern pattern) {
         List<String> names = new ArrayList<>();
         this.environment.getPropertySources().forEach((source) -> {
             if (source instanceof EnumerablePropertySource<?> enumerable) {
                 for (String name : enumerable.getPropertyNames()) {
-                    if (CREDENTIAL_SETTING.matcher(name).matches() && !names.contains(name)) {
+                    if (pattern.matcher(name).matches() && !names.contains(name)) {
                         names.add(name);
                     }
                 }

@@ -56,8 +56,9 @@ public final class WorkloadIdentityAutoConfiguration {
 
     @Bean
     BroaderIdentityCheck workloadIdentityBroaderIdentityCheck(ListableBeanFactory beans,
-            ConfigurableEnvironment environment, WorkloadIdentityProperties properties) {
-        return new BroaderIdentityCheck(beans, environment, properties.isStrict());
+            ConfigurableEnvironment environment, WorkloadIdentityProperties properties,
+            WorkloadIdentitySettings settings) {
+        return new BroaderIdentityCheck(beans, environment, settings.clientId(), properties.isStrict());
     }
 
     @Bean

@@ -273,6 +273,15 @@ public enum Problem {
             "Remove {setting}, and grant the pod's identity the access instead. Startup fails on this with "
                     + "workload-identity.strict=true."),
 
+    CLIENT_ID_IGNORED("client-id-ignored", EnumSet.of(Shown.WARNING, Shown.STARTUP),
+            "{setting}={clientId} does not choose an identity: Spring Cloud Azure uses a client's own client ID only "
+                    + "with a secret, certificate or managed identity, so that client signs in as the pod's "
+                    + "workload identity, client ID {podClientId}.",
+            "To sign that client in as {clientId}, federate that identity with the pod's service account, add it as "
+                    + "workload-identity.identities.<name>.client-id and set {credentialPrefix}"
+                    + "token-credential-bean-name=<name>; otherwise remove the setting. Startup fails on this with "
+                    + "workload-identity.strict=true."),
+
     CLOUD_MISMATCH("cloud-mismatch", EnumSet.of(Shown.WARNING),
             "The authority host {authorityHost} belongs to {authorityCloud}, but {setting}={endpoint} is in "
                     + "{endpointCloud}: that service refuses tokens from another cloud's Entra.",

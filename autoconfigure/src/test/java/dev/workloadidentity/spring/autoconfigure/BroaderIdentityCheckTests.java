@@ -3,6 +3,7 @@ package dev.workloadidentity.spring.autoconfigure;
 import java.io.IOException;
 import java.nio.file.Path;
 
+import com.azure.core.credential.TokenCredential;
 import com.azure.identity.DefaultAzureCredential;
 import com.azure.identity.DefaultAzureCredentialBuilder;
 import com.azure.identity.ManagedIdentityCredential;
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Mono;
 
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -24,6 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class BroaderIdentityCheckTests {
 
     private static final String SECRET = "do-not-print-this-secret";
+
+    private static final String OTHER_CLIENT_ID = "00000000-0000-0000-0000-0000000000b1";
 
     @TempDir
     Path directory;
@@ -76,6 +80,27 @@ class BroaderIdentityCheckTests {
         assertThat(output).contains("Bean 'fallbackCredential' is a DefaultAzureCredential")
             .contains("Bean 'nodeCredential' is a ManagedIdentityCredential")
             .contains("[broader-identity-bean]");
+    }
+
+    @Test
+    void serviceClientIdThatSpringCloudAzureIgnoresIsReportedWithTheWayToUseIt(CapturedOutput output) {
+        this.runner.withPropertyValues("spring.cloud.azure.storage.blob.credential.client-id=" + OTHER_CLIENT_ID)
+            .run((context) -> assertThat(context).hasNotFailed());
+        assertThat(output).contains("spring.cloud.azure.storage.blob.credential.client-id=" + OTHER_CLIENT_ID
+                + " does not choose an identity")
+            .contains("signs in as the pod's workload identity, client ID " + AksPod.CLIENT_ID)
+            .contains("set spring.cloud.azure.storage.blob.credential.token-credential-bean-name=<name>")
+            .contains("[client-id-ignored]");
+    }
+
+    @Test
+    void serviceClientIdWithItsOwnCredentialOrThePodsIdIsNotReportedAsIgnored(CapturedOutput output) {
+        this.runner.withPropertyValues("spring.cloud.azure.storage.blob.credential.client-id=" + OTHER_CLIENT_ID,
+                "spring.cloud.azure.storage.blob.credential.token-credential-bean-name=blobWriter",
+                "spring.cloud.azure.keyvault.secret.credential.client-id=" + AksPod.CLIENT_ID)
+            .withBean("blobWriter", TokenCredential.class, () -> (request) -> Mono.empty())
+            .run((context) -> assertThat(context).hasNotFailed());
+        assertThat(output).doesNotContain("client-id-ignored");
     }
 
     @Test
