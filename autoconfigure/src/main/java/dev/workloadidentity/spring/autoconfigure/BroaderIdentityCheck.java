@@ -3,8 +3,6 @@ package dev.workloadidentity.spring.autoconfigure;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import dev.workloadidentity.spring.diagnostics.Diagnosis;
 import dev.workloadidentity.spring.diagnostics.Problem;
@@ -14,18 +12,17 @@ import org.apache.commons.logging.LogFactory;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.core.env.ConfigurableEnvironment;
-import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.StringUtils;
 
 /**
  * Finds what in the application would sign in as a broader identity than the pod's workload identity, once every
  * bean exists: {@code ManagedIdentityCredential} and {@code DefaultAzureCredential} beans, and Spring Cloud Azure
- * settings that select a managed identity or a client secret, globally or for one service, and a service's own
- * client ID that Spring Cloud Azure ignores (so the client signs in as the pod's identity, not the one meant). Each
- * finding is logged
- * as a warning saying what it does and how to remove it; with {@code workload-identity.strict=true} the findings,
- * and secrets left in the pod's environment, fail startup instead.
+ * settings that select a managed identity or a client secret, globally or for one service, in configuration or as
+ * environment variables, and a service's own client ID that Spring Cloud Azure ignores (so the client signs in as
+ * the pod's identity, not the one meant). Each finding is logged as a warning saying what it does and how to remove
+ * it; with {@code workload-identity.strict=true} the findings, and secrets left in the pod's environment, fail
+ * startup instead.
  */
 final class BroaderIdentityCheck implements SmartInitializingSingleton {
 
@@ -33,14 +30,6 @@ final class BroaderIdentityCheck implements SmartInitializingSingleton {
 
     private static final List<String> BROADER_CREDENTIALS = List.of("com.azure.identity.ManagedIdentityCredential",
             "com.azure.identity.DefaultAzureCredential");
-
-    /** {@code spring.cloud.azure[.<service>].credential.<key>}, the global and the per-service forms. */
-    private static final Pattern CREDENTIAL_SETTING = Pattern
-        .compile("spring\\.cloud\\.azure\\.(?:[a-z0-9.-]+\\.)?credential\\.(managed-identity-enabled|client-secret)");
-
-    /** {@code spring.cloud.azure.<service>.credential.client-id}: the global one is the webhook's, copied. */
-    private static final Pattern SERVICE_CLIENT_ID = Pattern
-        .compile("(spring\\.cloud\\.azure\\.[a-z0-9.-]+\\.credential\\.)client-id");
 
     /** What makes Spring Cloud Azure use a client's own client ID; without one of them, it is ignored. */
     private static final List<String> OWN_CREDENTIAL_KEYS = List.of("client-secret", "client-certificate-path",
@@ -85,22 +74,24 @@ final class BroaderIdentityCheck implements SmartInitializingSingleton {
                 }
             }
         }
-        for (String setting : settingsMatching(SERVICE_CLIENT_ID)) {
-            Matcher matcher = SERVICE_CLIENT_ID.matcher(setting);
-            String clientId = this.environment.getProperty(setting);
-            if (matcher.matches() && StringUtils.hasText(clientId) && !clientId.trim().equalsIgnoreCase(this.podClientId)
-                    && !hasOwnCredential(matcher.group(1))) {
-                findings.add(Diagnosis.of(Problem.CLIENT_ID_IGNORED, Map.of("setting", setting, "clientId",
-                        clientId.trim(), "podClientId", this.podClientId, "credentialPrefix", matcher.group(1))));
+        // The global client ID is the webhook's, copied by Spring Cloud Azure; a service's own is the user's.
+        for (CredentialSettings.Setting setting : CredentialSettings.find(this.environment, "client-id", true)) {
+            String clientId = this.environment.getProperty(setting.name());
+            if (StringUtils.hasText(clientId) && !clientId.trim().equalsIgnoreCase(this.podClientId)
+                    && !hasOwnCredential(setting.credentialPrefix())) {
+                findings.add(Diagnosis.of(Problem.CLIENT_ID_IGNORED, Map.of("setting", setting.name(), "clientId",
+                        clientId.trim(), "podClientId", this.podClientId, "credentialPrefix",
+                        setting.credentialPrefix())));
             }
         }
-        for (String setting : settingsMatching(CREDENTIAL_SETTING)) {
-            Matcher matcher = CREDENTIAL_SETTING.matcher(setting);
-            if (matcher.matches() && selectsAnotherIdentity(setting, matcher.group(1))) {
-                String identity = "managed-identity-enabled".equals(matcher.group(1))
-                        ? "a managed identity (on AKS, the node's)" : "a client secret";
-                findings.add(Diagnosis.of(Problem.BROADER_IDENTITY_SETTING,
-                        Map.of("setting", setting, "identity", identity)));
+        for (String key : List.of("managed-identity-enabled", "client-secret")) {
+            for (CredentialSettings.Setting setting : CredentialSettings.find(this.environment, key, false)) {
+                if (selectsAnotherIdentity(setting.name(), key)) {
+                    String identity = "managed-identity-enabled".equals(key)
+                            ? "a managed identity (on AKS, the node's)" : "a client secret";
+                    findings.add(Diagnosis.of(Problem.BROADER_IDENTITY_SETTING,
+                            Map.of("setting", setting.name(), "identity", identity)));
+                }
             }
         }
         if (this.strict) {
@@ -122,21 +113,6 @@ final class BroaderIdentityCheck implements SmartInitializingSingleton {
         return OWN_CREDENTIAL_KEYS.stream()
             .anyMatch((key) -> StringUtils.hasText(this.environment.getProperty(credentialPrefix + key)))
                 || "true".equalsIgnoreCase(this.environment.getProperty(credentialPrefix + "managed-identity-enabled"));
-    }
-
-    /** Names only: a value may be a secret. */
-    private List<String> settingsMatching(Pattern pattern) {
-        List<String> names = new ArrayList<>();
-        this.environment.getPropertySources().forEach((source) -> {
-            if (source instanceof EnumerablePropertySource<?> enumerable) {
-                for (String name : enumerable.getPropertyNames()) {
-                    if (pattern.matcher(name).matches() && !names.contains(name)) {
-                        names.add(name);
-                    }
-                }
-            }
-        });
-        return names;
     }
 
 }

@@ -29,9 +29,12 @@ final class CloudMismatchCheck implements SmartInitializingSingleton {
 
     private static final Log logger = LogFactory.getLog(CloudMismatchCheck.class);
 
-    /** Service endpoints and namespaces, e.g. {@code spring.cloud.azure.keyvault.secret.endpoint}. */
+    /**
+     * Service endpoints and namespaces, e.g. {@code spring.cloud.azure.keyvault.secret.endpoint}, in the uniform form
+     * of {@link CredentialSettings#uniform} so that environment variables match too.
+     */
     private static final Pattern ENDPOINT_SETTING = Pattern
-        .compile("spring\\.cloud\\.azure\\.[a-z0-9.\\[\\]-]+\\.(endpoint|namespace|domain-name)");
+        .compile("spring\\.cloud\\.azure\\.[a-z0-9.\\[\\]]+\\.(endpoint|namespace|domainname)");
 
     private final String authorityHost;
 
@@ -88,7 +91,7 @@ final class CloudMismatchCheck implements SmartInitializingSingleton {
         this.environment.getPropertySources().forEach((source) -> {
             if (source instanceof EnumerablePropertySource<?> enumerable) {
                 for (String name : enumerable.getPropertyNames()) {
-                    if (ENDPOINT_SETTING.matcher(name).matches()) {
+                    if (ENDPOINT_SETTING.matcher(CredentialSettings.uniform(name)).matches()) {
                         names.add(name);
                     }
                 }

@@ -3,7 +3,6 @@ package dev.workloadidentity.spring.autoconfigure;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import dev.workloadidentity.spring.diagnostics.Diagnosis;
 import dev.workloadidentity.spring.diagnostics.Problem;
@@ -14,9 +13,7 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.core.annotation.Order;
 import org.springframework.core.env.ConfigurableEnvironment;
-import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.core.env.Environment;
-import org.springframework.core.env.PropertySource;
 
 /**
  * Explains a Spring Cloud Azure client that names a credential bean that does not exist, typically a misspelt
@@ -26,10 +23,6 @@ import org.springframework.core.env.PropertySource;
  */
 @Order(0)
 class CredentialBeanNameFailureAnalyzer implements FailureAnalyzer {
-
-    /** {@code spring.cloud.azure[.<service>].credential.token-credential-bean-name}. */
-    private static final Pattern BEAN_NAME_SETTING = Pattern
-        .compile("spring\\.cloud\\.azure\\.(?:[a-z0-9.-]+\\.)?credential\\.token-credential-bean-name");
 
     private final Environment environment;
 
@@ -58,17 +51,12 @@ class CredentialBeanNameFailureAnalyzer implements FailureAnalyzer {
         if (!(this.environment instanceof ConfigurableEnvironment configurable)) {
             return null;
         }
-        for (PropertySource<?> source : configurable.getPropertySources()) {
-            if (source instanceof EnumerablePropertySource<?> enumerable) {
-                for (String name : enumerable.getPropertyNames()) {
-                    if (BEAN_NAME_SETTING.matcher(name).matches()
-                            && beanName.equals(this.environment.getProperty(name))) {
-                        return name;
-                    }
-                }
-            }
-        }
-        return null;
+        return CredentialSettings.find(configurable, "token-credential-bean-name", false)
+            .stream()
+            .map(CredentialSettings.Setting::name)
+            .filter((name) -> beanName.equals(configurable.getProperty(name)))
+            .findFirst()
+            .orElse(null);
     }
 
     private static @Nullable NoSuchBeanDefinitionException find(Throwable failure) {

@@ -2,6 +2,7 @@ package dev.workloadidentity.spring.autoconfigure;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 
 import com.azure.core.credential.TokenCredential;
 import com.azure.identity.DefaultAzureCredential;
@@ -18,6 +19,7 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -53,6 +55,24 @@ class BroaderIdentityCheckTests {
                 + "Spring Cloud Azure sign in with a managed identity (on AKS, the node's) instead of the pod's "
                 + "workload identity. Action: Remove spring.cloud.azure.credential.managed-identity-enabled")
             .contains("[broader-identity-setting]");
+    }
+
+    @Test
+    void settingsGivenAsEnvironmentVariablesAreReportedByTheirVariableNames(CapturedOutput output) {
+        // How settings usually reach a pod: the Deployment's env.
+        this.runner.withInitializer((context) -> context.getEnvironment().getPropertySources().addFirst(
+                new SystemEnvironmentPropertySource("pod-environment", Map.of(
+                        "SPRING_CLOUD_AZURE_CREDENTIAL_MANAGEDIDENTITYENABLED", "true",
+                        "SPRING_CLOUD_AZURE_SERVICEBUS_CREDENTIAL_CLIENTSECRET", SECRET,
+                        "SPRING_CLOUD_AZURE_STORAGE_BLOB_CREDENTIAL_CLIENTID", OTHER_CLIENT_ID))))
+            .run((context) -> assertThat(context).hasNotFailed());
+        assertThat(output).contains("SPRING_CLOUD_AZURE_CREDENTIAL_MANAGEDIDENTITYENABLED makes Spring Cloud Azure "
+                + "sign in with a managed identity")
+            .contains("SPRING_CLOUD_AZURE_SERVICEBUS_CREDENTIAL_CLIENTSECRET makes Spring Cloud Azure sign in with a "
+                    + "client secret")
+            .contains("SPRING_CLOUD_AZURE_STORAGE_BLOB_CREDENTIAL_CLIENTID=" + OTHER_CLIENT_ID
+                    + " does not choose an identity")
+            .doesNotContain(SECRET);
     }
 
     @Test

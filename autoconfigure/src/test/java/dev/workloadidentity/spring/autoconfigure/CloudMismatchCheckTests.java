@@ -2,6 +2,7 @@ package dev.workloadidentity.spring.autoconfigure;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -39,6 +41,17 @@ class CloudMismatchCheckTests {
                 + "https://orders.vault.usgovcloudapi.net/ is in Azure US Government: that service refuses tokens "
                 + "from another cloud's Entra.")
             .contains("[cloud-mismatch]");
+    }
+
+    @Test
+    void endpointGivenAsAnEnvironmentVariableIsCheckedToo(CapturedOutput output) {
+        this.runner.withPropertyValues("AZURE_AUTHORITY_HOST=https://login.microsoftonline.com/")
+            .withInitializer((context) -> context.getEnvironment().getPropertySources().addFirst(
+                    new SystemEnvironmentPropertySource("pod-environment", Map.of(
+                            "SPRING_CLOUD_AZURE_KEYVAULT_SECRET_ENDPOINT", "https://orders.vault.usgovcloudapi.net/"))))
+            .run((context) -> assertThat(context).hasNotFailed());
+        assertThat(output).contains("but SPRING_CLOUD_AZURE_KEYVAULT_SECRET_ENDPOINT="
+                + "https://orders.vault.usgovcloudapi.net/ is in Azure US Government");
     }
 
     @Test

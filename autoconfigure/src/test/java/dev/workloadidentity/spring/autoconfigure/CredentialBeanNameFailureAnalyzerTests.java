@@ -2,6 +2,7 @@ package dev.workloadidentity.spring.autoconfigure;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 
 import com.azure.spring.cloud.autoconfigure.implementation.context.AzureGlobalPropertiesAutoConfiguration;
 import com.azure.spring.cloud.autoconfigure.implementation.context.AzureTokenCredentialAutoConfiguration;
@@ -15,10 +16,12 @@ import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.autoconfigure.task.TaskExecutionAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.mock.env.MockEnvironment;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,6 +42,20 @@ class CredentialBeanNameFailureAnalyzerTests {
                     + "bean 'blob_writer', but there is none. The identities of workload-identity.identities are: "
                     + "blob-writer, reports.")
             .contains("[credential-bean-missing]");
+    }
+
+    @Test
+    void settingGivenAsAnEnvironmentVariableIsFoundToo() {
+        MockEnvironment environment = new MockEnvironment().withProperty("workload-identity.identities.blob-writer.client-id",
+                "00000000-0000-0000-0000-0000000000b1");
+        environment.getPropertySources().addFirst(new SystemEnvironmentPropertySource("pod-environment",
+                Map.of("SPRING_CLOUD_AZURE_KEYVAULT_SECRET_CREDENTIAL_TOKENCREDENTIALBEANNAME", "blob-writr")));
+        FailureAnalysis analysis = new CredentialBeanNameFailureAnalyzer(environment)
+            .analyze(new NoSuchBeanDefinitionException("blob-writr"));
+        assertThat(analysis).isNotNull();
+        assertThat(analysis.getDescription()).startsWith("SPRING_CLOUD_AZURE_KEYVAULT_SECRET_CREDENTIAL_"
+                + "TOKENCREDENTIALBEANNAME names the credential bean 'blob-writr', but there is none")
+            .endsWith("are: blob-writer.");
     }
 
     @Test
