@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.azure.core.credential.TokenCredential;
@@ -54,6 +55,8 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
             + "active-directory-endpoint";
 
     static final String CLOUD_TYPE_PROPERTY = "spring.cloud.azure.profile.cloud-type";
+
+    private static final Pattern UNRESOLVED_PLACEHOLDER = Pattern.compile("\\$\\{([^}:]+)");
 
     private static final Pattern GUID = Pattern
         .compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
@@ -184,6 +187,11 @@ public record WorkloadIdentitySettings(String clientId, String tenantId, Path to
             Map<String, Object> found) {
         if (setting == null) {
             throw fail(missing, found);
+        }
+        Matcher placeholder = UNRESOLVED_PLACEHOLDER.matcher(setting.value());
+        if (placeholder.find()) {
+            // Spring leaves a placeholder nothing resolves as it is, e.g. a variable missing from the Deployment.
+            throw fail(Problem.PLACEHOLDER_UNRESOLVED, Map.of("setting", setting, "placeholder", placeholder.group(1)));
         }
         if (!GUID.matcher(setting.value()).matches()) {
             found.put(name, setting);

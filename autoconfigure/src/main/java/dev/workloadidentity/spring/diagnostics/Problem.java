@@ -40,6 +40,11 @@ public enum Problem {
             "The tenant ID {tenantIdSetting} is not a GUID.",
             "Use the directory (tenant) ID, a GUID (az account show --query tenantId)."),
 
+    PLACEHOLDER_UNRESOLVED("placeholder-unresolved", EnumSet.of(Shown.STARTUP),
+            "{setting} is an unresolved placeholder: nothing sets {placeholder}.",
+            "Set {placeholder}, for example as an environment variable in the Deployment's env, or write the value "
+                    + "in its place."),
+
     IDENTITY_CLIENT_ID_MISSING("identity-client-id-missing", EnumSet.of(Shown.STARTUP),
             "The identity workload-identity.identities.{identityName} has no client-id.",
             "Set workload-identity.identities.{identityName}.client-id to the client ID of an Entra application or "

@@ -110,6 +110,19 @@ class NamedIdentitiesTests {
     }
 
     @Test
+    void clientIdLeftAsAnUnresolvedPlaceholderFailsStartupNamingTheVariable() {
+        // As when the Deployment does not set the variable application.yml refers to.
+        this.runner.withPropertyValues("workload-identity.identities.blob-writer.client-id=${BLOB_WRITER_CLIENT_ID}")
+            .run((context) -> {
+                FailureAnalysis analysis = analysis(context);
+                assertThat(analysis.getDescription()).isEqualTo("workload-identity.identities.blob-writer.client-id="
+                        + "${BLOB_WRITER_CLIENT_ID} is an unresolved placeholder: nothing sets BLOB_WRITER_CLIENT_ID.");
+                assertThat(analysis.getAction()).startsWith("Set BLOB_WRITER_CLIENT_ID")
+                    .endsWith("[placeholder-unresolved]");
+            });
+    }
+
+    @Test
     void tenantIdThatIsNotAGuidFailsStartupNamingTheProperty() {
         this.runner.withPropertyValues("workload-identity.identities.blob-writer.client-id=" + BLOB_WRITER,
                 "workload-identity.identities.blob-writer.tenant-id=contoso.onmicrosoft.com")
