@@ -2,6 +2,8 @@ package dev.workloadidentity.spring.autoconfigure;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import com.azure.spring.cloud.autoconfigure.implementation.context.AzureGlobalPropertiesAutoConfiguration;
@@ -29,7 +31,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** A client naming a credential bean that does not exist, started as an application starts, report and all. */
 @ExtendWith(OutputCaptureExtension.class)
-class CredentialBeanNameFailureAnalyzerTests {
+class NamedIdentityFailureAnalyzerTests {
 
     @TempDir
     Path directory;
@@ -50,7 +52,7 @@ class CredentialBeanNameFailureAnalyzerTests {
                 "00000000-0000-0000-0000-0000000000b1");
         environment.getPropertySources().addFirst(new SystemEnvironmentPropertySource("pod-environment",
                 Map.of("SPRING_CLOUD_AZURE_KEYVAULT_SECRET_CREDENTIAL_TOKENCREDENTIALBEANNAME", "blob-writr")));
-        FailureAnalysis analysis = new CredentialBeanNameFailureAnalyzer(environment)
+        FailureAnalysis analysis = new NamedIdentityFailureAnalyzer(environment)
             .analyze(new NoSuchBeanDefinitionException("blob-writr"));
         assertThat(analysis).isNotNull();
         assertThat(analysis.getDescription()).startsWith("SPRING_CLOUD_AZURE_KEYVAULT_SECRET_CREDENTIAL_"
@@ -59,21 +61,34 @@ class CredentialBeanNameFailureAnalyzerTests {
     }
 
     @Test
+    void identityNamedAsABeanRegisteredAfterItIsReportedAsTaken(CapturedOutput output) throws IOException {
+        // blobServiceClient comes from Spring Cloud Azure's Blob auto-configuration, which runs after the starter's.
+        assertThat(catchThrowable(() -> start("blob-writer", "--workload-identity.identities.blobServiceClient"
+                + ".client-id=00000000-0000-0000-0000-0000000000b3").close())).isNotNull();
+        assertThat(output).contains("The identity workload-identity.identities.blobServiceClient would be the bean "
+                + "'blobServiceClient', but a bean of that name is registered after it too")
+            .contains("[identity-name-taken]")
+            .doesNotContain("allow-bean-definition-overriding");
+    }
+
+    @Test
     void otherMissingBeansAreLeftToSpringBoot() {
-        assertThat(new CredentialBeanNameFailureAnalyzer(new MockEnvironment()
+        assertThat(new NamedIdentityFailureAnalyzer(new MockEnvironment()
             .withProperty("spring.cloud.azure.storage.blob.credential.token-credential-bean-name", "blob-writer"))
             .analyze(new NoSuchBeanDefinitionException("dataSource"))).isNull();
     }
 
-    private ConfigurableApplicationContext start(String beanName) throws IOException {
+    private ConfigurableApplicationContext start(String beanName, String... more) throws IOException {
         Path tokenFile = TokenFiles.write(this.directory.resolve("azure-identity-token"));
-        return new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
-            .run("--AZURE_FEDERATED_TOKEN_FILE=" + tokenFile, "--AZURE_CLIENT_ID=" + AksPod.CLIENT_ID,
-                    "--AZURE_TENANT_ID=" + AksPod.TENANT_ID,
-                    "--spring.cloud.azure.storage.blob.endpoint=https://acct.blob.core.windows.net/",
-                    "--workload-identity.identities.blob-writer.client-id=00000000-0000-0000-0000-0000000000b1",
-                    "--workload-identity.identities.reports.client-id=00000000-0000-0000-0000-0000000000b2",
-                    "--spring.cloud.azure.storage.blob.credential.token-credential-bean-name=" + beanName);
+        List<String> args = new ArrayList<>(List.of("--AZURE_FEDERATED_TOKEN_FILE=" + tokenFile,
+                "--AZURE_CLIENT_ID=" + AksPod.CLIENT_ID,
+                "--AZURE_TENANT_ID=" + AksPod.TENANT_ID,
+                "--spring.cloud.azure.storage.blob.endpoint=https://acct.blob.core.windows.net/",
+                "--workload-identity.identities.blob-writer.client-id=00000000-0000-0000-0000-0000000000b1",
+                "--workload-identity.identities.reports.client-id=00000000-0000-0000-0000-0000000000b2",
+                "--spring.cloud.azure.storage.blob.credential.token-credential-bean-name=" + beanName));
+        args.addAll(List.of(more));
+        return new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE).run(args.toArray(String[]::new));
     }
 
     @Configuration(proxyBeanMethods = false)
