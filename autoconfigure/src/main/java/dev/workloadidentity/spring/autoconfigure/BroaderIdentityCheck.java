@@ -94,6 +94,17 @@ final class BroaderIdentityCheck implements SmartInitializingSingleton {
                 }
             }
         }
+        if (this.beans.containsBean(BootstrapCredential.BEAN_NAME)) {
+            // Key Vault property sources read the vault as the pod's identity at startup.
+            for (CredentialSettings.Setting setting : CredentialSettings.find(this.environment,
+                    "token-credential-bean-name", true)) {
+                String beanName = this.environment.getProperty(setting.name());
+                if ("keyvault.secret".equals(setting.service()) && StringUtils.hasText(beanName)) {
+                    findings.add(Diagnosis.of(Problem.KEY_VAULT_IDENTITY_SPLIT, Map.of("setting", setting.name(),
+                            "beanName", beanName, "podClientId", this.podClientId)));
+                }
+            }
+        }
         if (this.strict) {
             for (String variable : SECRET_VARIABLES) {
                 if (StringUtils.hasText(this.environment.getProperty(variable))) {

@@ -287,6 +287,14 @@ public enum Problem {
                     + "token-credential-bean-name=<name>; otherwise remove the setting. Startup fails on this with "
                     + "workload-identity.strict=true."),
 
+    KEY_VAULT_IDENTITY_SPLIT("key-vault-identity-split", EnumSet.of(Shown.WARNING, Shown.STARTUP),
+            "Key Vault property sources read the vault at startup as the pod's identity (client ID {podClientId}), "
+                    + "but {setting}={beanName} signs the SecretClient in as another identity, so both need a role "
+                    + "on the vault.",
+            "Read the vault as one identity: remove {setting}, or load no secrets through property sources. If both "
+                    + "must read it, give each a role on just the secrets it reads (Key Vault Secrets User can be "
+                    + "assigned per secret). Startup fails on this with workload-identity.strict=true."),
+
     CLOUD_MISMATCH("cloud-mismatch", EnumSet.of(Shown.WARNING),
             "The authority host {authorityHost} belongs to {authorityCloud}, but {setting}={endpoint} is in "
                     + "{endpointCloud}: that service refuses tokens from another cloud's Entra.",

@@ -124,6 +124,17 @@ class BroaderIdentityCheckTests {
     }
 
     @Test
+    void secretClientOnAnotherIdentityThanThePropertySourcesIsReported(CapturedOutput output) {
+        this.runner.withBean(BootstrapCredential.BEAN_NAME, String.class, () -> "stands for the startup credential")
+            .withPropertyValues("spring.cloud.azure.keyvault.secret.credential.token-credential-bean-name=reader")
+            .run((context) -> assertThat(context).hasNotFailed());
+        assertThat(output).contains("Key Vault property sources read the vault at startup as the pod's identity "
+                + "(client ID " + AksPod.CLIENT_ID + "), but spring.cloud.azure.keyvault.secret.credential."
+                + "token-credential-bean-name=reader signs the SecretClient in as another identity")
+            .contains("[key-vault-identity-split]");
+    }
+
+    @Test
     void strictModeFailsStartupWithTheReport() {
         this.runner.withPropertyValues("workload-identity.strict=true",
                 "spring.cloud.azure.servicebus.credential.managed-identity-enabled=true")

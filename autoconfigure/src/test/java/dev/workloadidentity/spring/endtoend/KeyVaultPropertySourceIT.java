@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import com.azure.core.credential.TokenCredential;
 import com.azure.identity.WorkloadIdentityCredential;
@@ -170,6 +171,18 @@ class KeyVaultPropertySourceIT {
                 + "asked for a token in tenant " + azure.get().tenantId())
             .contains("signs in to tenant " + otherTenant);
         assertThat(tokenRequests()).isEmpty();
+    }
+
+    @Test
+    void secretClientOnANamedIdentityIsReportedAsASplitVault(CapturedOutput output) {
+        try (ConfigurableApplicationContext context = start(propertySource(azure.get().keyVault().vaultUrl()),
+                "workload-identity.identities.reader.client-id=" + UUID.randomUUID(),
+                "spring.cloud.azure.keyvault.secret.credential.token-credential-bean-name=reader")) {
+            assertThat(context.getEnvironment().getProperty("greeting")).isEqualTo("hello from Key Vault");
+        }
+        assertThat(output).contains("but spring.cloud.azure.keyvault.secret.credential.token-credential-bean-name="
+                + "reader signs the SecretClient in as another identity, so both need a role on the vault")
+            .contains("[key-vault-identity-split]");
     }
 
     @Test
