@@ -301,6 +301,12 @@ public enum Problem {
             "Point both at the same cloud: the authority host (AZURE_AUTHORITY_HOST, set by the webhook from the "
                     + "cluster's cloud, or workload-identity.authority-host) or {setting}."),
 
+    HEALTH_GROUP_MEMBER_MISSING("health-group-member-missing", EnumSet.of(Shown.WARNING),
+            "Health group '{group}' includes {member}, but workloadIdentity has no such component (its components: "
+                    + "{components}), so the group does not check that identity.",
+            "Include workloadIdentity itself; its components, default and one per name, exist only with "
+                    + "workload-identity.identities."),
+
     LEFTOVER_SECRET_VARIABLE("leftover-secret-variable", EnumSet.of(Shown.STARTUP),
             "{variable} is set in the pod's environment; the starter ignores it, but any other Azure client in the "
                     + "process (a DefaultAzureCredential, the Azure CLI) would sign in with it.",

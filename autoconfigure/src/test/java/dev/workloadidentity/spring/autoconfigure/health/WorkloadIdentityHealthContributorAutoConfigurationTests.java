@@ -13,6 +13,7 @@ import dev.workloadidentity.spring.autoconfigure.WorkloadIdentityCredentialBuild
 import dev.workloadidentity.spring.health.WorkloadIdentityHealthIndicator;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Mono;
 
@@ -37,10 +38,13 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.AbstractApplicationContextRunner;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ApplicationContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@ExtendWith(OutputCaptureExtension.class)
 class WorkloadIdentityHealthContributorAutoConfigurationTests {
 
     private static final String POD_CLIENT_ID = "00000000-0000-0000-0000-00000000c11e";
@@ -126,6 +130,24 @@ class WorkloadIdentityHealthContributorAutoConfigurationTests {
                 .getContributor("workloadIdentity")).isInstanceOfSatisfying(CompositeHealthContributor.class,
                         (composite) -> assertThat(composite.stream().map((entry) -> entry.name()))
                             .containsExactly("blob-writer")));
+    }
+
+    @Test
+    void aGroupNamingAComponentThereIsNotIsReported(CapturedOutput output) {
+        this.runner.withPropertyValues("management.endpoint.health.group.readiness.include=readinessState,"
+                + "workloadIdentity/default")
+            .run((context) -> assertThat(context).hasNotFailed());
+        assertThat(output).contains("Health group 'readiness' includes workloadIdentity/default, but workloadIdentity "
+                + "has no such component (its components: none)")
+            .contains("[health-group-member-missing]");
+    }
+
+    @Test
+    void aGroupNamingAnIdentityThereIsIsNotReported(CapturedOutput output) {
+        this.runner.withPropertyValues("workload-identity.identities.blob-writer.client-id=" + BLOB_WRITER,
+                "management.endpoint.health.group.readiness.include=readinessState,workloadIdentity/default")
+            .run((context) -> assertThat(context).hasNotFailed());
+        assertThat(output).doesNotContain("health-group-member-missing");
     }
 
     private static Map<String, Object> details(ApplicationContext context, String identity) {
