@@ -248,8 +248,9 @@ public enum Problem {
     KEY_VAULT_CREDENTIAL_CONFLICT("key-vault-credential-conflict", EnumSet.of(Shown.STARTUP),
             "{credentialSetting} is set, but Key Vault property sources load at startup with the pod's workload "
                     + "identity and would ignore it.",
-            "Remove {credentialSetting} to load the secrets as the workload identity, or switch workload identity "
-                    + "off for the whole application with the environment variable WORKLOADIDENTITY_ENABLED=false."),
+            "Remove {credentialSetting} to load the secrets as the workload identity, and give that identity Key "
+                    + "Vault Secrets User on the vault; or switch workload identity off for the whole application "
+                    + "with the environment variable WORKLOADIDENTITY_ENABLED=false."),
 
     KEY_VAULT_DEFAULT_CREDENTIAL("key-vault-default-credential", EnumSet.of(Shown.WARNING, Shown.STARTUP),
             "Key Vault property sources {propertySources} loaded their secrets with Spring Cloud Azure's "
