@@ -167,9 +167,15 @@ public final class WorkloadIdentityDiagnostics {
                 return now.problem();
             }
         }
+        Problem problem = networkProblem(failure);
+        if (problem == Problem.UNKNOWN && !file.usable() && file.problem() != null) {
+            // Azure Identity fails obscurely on a token file it cannot use (an empty one: "NullPointerException:
+            // assertion"); what is wrong with the file says more.
+            return file.problem();
+        }
         Map<String, Object> values = values(file);
         values.put("error", describe(rootCause(failure)));
-        return Diagnosis.of(networkProblem(failure), values).with(tokenDetails(file));
+        return Diagnosis.of(problem, values).with(tokenDetails(file));
     }
 
     /**

@@ -91,6 +91,16 @@ class WorkloadIdentityDiagnosticsTests {
     }
 
     @Test
+    void emptyTokenFileIsReportedAsSuchNotAsAzureIdentitysNullPointer() throws IOException {
+        Files.writeString(this.tokenFile, "");
+        WorkloadIdentityDiagnostics diagnostics = diagnostics(true);
+        // What Azure Identity throws for an empty token file.
+        Throwable failure = new RuntimeException(new NullPointerException("assertion"));
+        assertThat(diagnostics.diagnose(failure, diagnostics.inspectTokenFile()).problem())
+            .isEqualTo(Problem.TOKEN_FILE_EMPTY);
+    }
+
+    @Test
     void instanceDiscoveryOfflineIsToldApartFromTheAuthoritysDns() {
         Throwable failure = new MsalClientException(new UnknownHostException("login.microsoftonline.com"));
         assertThat(diagnostics(true).diagnose(failure, this.file).problem())
