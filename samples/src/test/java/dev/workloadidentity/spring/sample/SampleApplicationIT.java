@@ -48,8 +48,7 @@ class SampleApplicationIT {
 
     private static final String GREETING = "hello from the fake Key Vault";
 
-    /** What the system properties set here were before, {@code null} for absent. */
-    private static final Map<String, String> previousSystemProperties = new LinkedHashMap<>();
+    private static final PodSystemProperties podSystemProperties = new PodSystemProperties();
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -63,21 +62,13 @@ class SampleApplicationIT {
     static void podEnvironment() {
         Map<String, String> properties = new LinkedHashMap<>(azure.get().webhookEnvironment());
         properties.putAll(azure.get().springProperties());
-        properties.forEach((key, value) -> previousSystemProperties.put(key, System.setProperty(key, value)));
+        podSystemProperties.set(properties);
         azure.get().keyVault().setSecret("greeting", GREETING);
     }
 
     @AfterAll
     static void restoreSystemProperties() {
-        previousSystemProperties.forEach((key, previous) -> {
-            if (previous != null) {
-                System.setProperty(key, previous);
-            }
-            else {
-                System.clearProperty(key);
-            }
-        });
-        previousSystemProperties.clear();
+        podSystemProperties.restore();
     }
 
     @Test

@@ -55,8 +55,7 @@ class TwoIdentitiesSampleIT {
 
     private static final String GREETING = "hello from the fake Key Vault, to the pod's identity";
 
-    /** What the system properties set here were before, {@code null} for absent. */
-    private static final Map<String, String> previousSystemProperties = new LinkedHashMap<>();
+    private static final PodSystemProperties podSystemProperties = new PodSystemProperties();
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -73,21 +72,13 @@ class TwoIdentitiesSampleIT {
         properties.putAll(fake.springProperties());
         // What the profile's ${BLOB_WRITER_CLIENT_ID} reads; on AKS, the Deployment's env.
         properties.put("BLOB_WRITER_CLIENT_ID", fake.clientId(BLOB_WRITER));
-        properties.forEach((key, value) -> previousSystemProperties.put(key, System.setProperty(key, value)));
+        podSystemProperties.set(properties);
         fake.keyVault().setSecret("greeting", GREETING);
     }
 
     @AfterAll
     static void restoreSystemProperties() {
-        previousSystemProperties.forEach((key, previous) -> {
-            if (previous != null) {
-                System.setProperty(key, previous);
-            }
-            else {
-                System.clearProperty(key);
-            }
-        });
-        previousSystemProperties.clear();
+        podSystemProperties.restore();
     }
 
     @Test
