@@ -20,6 +20,7 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.workloadidentity.spring.testsupport.json.Json;
 import dev.workloadidentity.spring.testsupport.tls.FakeAzureTls;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A JDK {@link HttpsServer} on {@code 127.0.0.1} and a free port, presenting the fake Azure certificate, with
@@ -107,6 +108,17 @@ public final class LoopbackHttpsServer implements AutoCloseable {
         try (InputStream in = exchange.getRequestBody()) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
+    }
+
+    /**
+     * @param exchange a request
+     * @return the token of its {@code Authorization: Bearer <token>} header (the scheme in any case), or
+     * {@code null} when it has none
+     */
+    public static @Nullable String bearerToken(HttpExchange exchange) {
+        String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+        return (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7))
+                ? authorization.substring(7).trim() : null;
     }
 
     /**

@@ -149,13 +149,12 @@ public final class FakeKeyVault implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         String method = exchange.getRequestMethod();
         String path = exchange.getRequestURI().getPath();
-        String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        String token = LoopbackHttpsServer.bearerToken(exchange);
+        if (token == null) {
             LoopbackHttpsServer.body(exchange);
             challenge(exchange, null, "AKV10000: Request is missing a Bearer or PoP token.", false);
             return;
         }
-        String token = authorization.substring(7).trim();
         try {
             this.validator.validate(token);
         }

@@ -150,11 +150,10 @@ public final class StorageGateway implements AutoCloseable {
         try (InputStream in = exchange.getRequestBody()) {
             body = in.readAllBytes();
         }
-        String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-        boolean bearer = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7);
+        String token = LoopbackHttpsServer.bearerToken(exchange);
+        boolean bearer = token != null;
         String clientId = null;
         if (bearer) {
-            String token = authorization.substring(7).trim();
             try {
                 this.validator.validate(token);
             }
